@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
+	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+	globalSetup: '<rootDir>/test/globalSetup.ts',
+	globalTeardown: '<rootDir>/test/globalTeardown.ts',
+	testTimeout: 60_000,
+	maxWorkers: 2,
+};

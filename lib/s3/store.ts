@@ -1,0 +1,263 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+import {
+	CopyObjectCommand,
+	DeleteObjectCommand,
+	GetObjectCommand,
+	HeadObjectCommand,
+	ListObjectsV2Command,
+	PutObjectCommand,
+	type S3Client,
+} from '@aws-sdk/client-s3';
+
+import { describeS3Error, S3InboundError } from './errors';
+
+/** One object as a listing or a HEAD request describes it. */
+export interface S3ObjectInfo {
+	key: string;
+	size: number;
+	etag: string;
+	lastModified?: Date;
+}
+
+export interface S3ListPage {
+	objects: S3ObjectInfo[];
+	/** Sub-folders (common prefixes) when listing with a delimiter. */
+	folders: string[];
+}
+
+export interface OpenedObject {
+	info: S3ObjectInfo;
+	/** The object's bytes, gunzipped when they are gzip (detected from the bytes, not the name). */
+	body: Readable;
+	gzip: boolean;
+}
+
+export type MoveOutcome = 'moved' | 'alreadyMoved';
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+function cleanEtag(etag: string | undefined): string {
+	return (etag ?? '').replace(/^W\//, '');
+}
+
+/** Percent-encodes a key for the x-amz-copy-source header, keeping the slashes. */
+export function encodeCopySource(bucket: string, key: string): string {
+	return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * Reads the first bytes of a stream to decide whether it is gzip, then returns a stream of the
+ * decoded bytes. Errors of the source stream reach the returned stream.
+ */
+export async function decodeGzipIfNeeded(
+	source: AsyncIterable<Buffer | Uint8Array>,
+): Promise<{ body: Readable; gzip: boolean }> {
+	const iterator = source[Symbol.asyncIterator]();
+	let head = Buffer.alloc(0);
+	let done = false;
+	while (head.length < GZIP_MAGIC.length) {
+		const next = await iterator.next();
+		if (next.done) {
+			done = true;
+			break;
+		}
+		head = Buffer.concat([head, Buffer.from(next.value)]);
+	}
+	async function* replay(): AsyncGenerator<Buffer> {
+		if (head.length > 0) yield head;
+		if (done) return;
+		for (;;) {
+			const next = await iterator.next();
+			if (next.done) return;
+			yield Buffer.from(next.value);
+		}
+	}
+	const raw = Readable.from(replay(), { objectMode: false });
+	const gzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+	if (!gzip) return { body: raw, gzip };
+	const gunzip = createGunzip();
+	raw.on('error', (error) => gunzip.destroy(error));
+	raw.pipe(gunzip);
+	return { body: gunzip, gzip };
+}
+
+/**
+ * The one place that talks to S3. Every method names bucket and key in its errors
+ * (see errors.ts). It never calls GetBucketLocation: least-privilege policies do not grant it.
+ */
+export class S3Store {
+	constructor(
+		readonly client: S3Client,
+		readonly bucket: string,
+	) {}
+
+	/** Every page of a listing under `prefix`; with a delimiter, sub-folders come as `folders`. */
+	async *listPages(prefix: string, delimiter?: string, pageSize?: number): AsyncGenerator<S3ListPage> {
+		let continuationToken: string | undefined;
+		do {
+			let page;
+			try {
+				page = await this.client.send(
+					new ListObjectsV2Command({
+						Bucket: this.bucket,
+						Prefix: prefix,
+						Delimiter: delimiter,
+						ContinuationToken: continuationToken,
+						MaxKeys: pageSize,
+					}),
+				);
+			} catch (error) {
+				throw describeS3Error(error, 'list', this.bucket, prefix);
+			}
+			yield {
+				objects: (page.Contents ?? []).map((o) => ({
+					key: o.Key ?? '',
+					size: o.Size ?? 0,
+					etag: cleanEtag(o.ETag),
+					lastModified: o.LastModified,
+				})),
+				folders: (page.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter(Boolean),
+			};
+			continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+		} while (continuationToken);
+	}
+
+	/** All objects under a prefix (every page). */
+	async listObjects(prefix: string): Promise<S3ObjectInfo[]> {
+		const all: S3ObjectInfo[] = [];
+		for await (const page of this.listPages(prefix)) all.push(...page.objects);
+		return all;
+	}
+
+	/** The object's size and ETag, or undefined when there is no such object. */
+	async head(key: string): Promise<S3ObjectInfo | undefined> {
+		try {
+			const result = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+			return {
+				key,
+				size: result.ContentLength ?? 0,
+				etag: cleanEtag(result.ETag),
+				lastModified: result.LastModified,
+			};
+		} catch (error) {
+			const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+			if (status === 404) return undefined;
+			throw describeS3Error(error, 'head', this.bucket, key);
+		}
+	}
+
+	/**
+	 * Opens an object for streaming. With `ifMatch`, S3 refuses a different version than the one
+	 * that was looked at, so a file overwritten mid-decision is not half-imported.
+	 */
+	async open(key: string, options: { ifMatch?: string } = {}): Promise<OpenedObject> {
+		let result;
+		try {
+			result = await this.client.send(
+				new GetObjectCommand({
+					Bucket: this.bucket,
+					Key: key,
+					...(options.ifMatch ? { IfMatch: `"${options.ifMatch.replace(/"/g, '')}"` } : {}),
+				}),
+			);
+		} catch (error) {
+			throw describeS3Error(error, 'read', this.bucket, key);
+		}
+		const stream = result.Body as Readable | undefined;
+		if (!stream) throw new S3InboundError(`s3://${this.bucket}/${key} has no body`, 'Upload the file again.', 'EmptyBody', this.bucket, key);
+		const wrapped = (async function* (bucket: string) {
+			try {
+				for await (const chunk of stream) yield chunk as Buffer;
+			} catch (error) {
+				throw describeS3Error(error, 'read', bucket, key);
+			}
+		})(this.bucket);
+		const { body, gzip } = await decodeGzipIfNeeded(wrapped);
+		return {
+			info: {
+				key,
+				size: result.ContentLength ?? 0,
+				etag: cleanEtag(result.ETag),
+				lastModified: result.LastModified,
+			},
+			body,
+			gzip,
+		};
+	}
+
+	async write(key: string, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): Promise<S3ObjectInfo> {
+		try {
+			const result = await this.client.send(
+				new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+			);
+			return { key, size: Buffer.byteLength(body), etag: cleanEtag(result.ETag) };
+		} catch (error) {
+			throw describeS3Error(error, 'write', this.bucket, key);
+		}
+	}
+
+	async readText(key: string): Promise<string | undefined> {
+		if (!(await this.head(key))) return undefined;
+		const { body } = await this.open(key);
+		const chunks: Buffer[] = [];
+		for await (const chunk of body) chunks.push(chunk as Buffer);
+		return Buffer.concat(chunks).toString('utf8');
+	}
+
+	async delete(key: string): Promise<void> {
+		try {
+			await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+		} catch (error) {
+			throw describeS3Error(error, 'delete', this.bucket, key);
+		}
+	}
+
+	/**
+	 * Moves an object: copy, verify the copy (size, and ETag where S3 keeps it across a copy),
+	 * then delete the source. The source is never deleted before its copy is verified.
+	 * Safe to repeat after a crash at any step: a source already gone with its copy in place
+	 * counts as moved.
+	 */
+	async move(fromKey: string, toKey: string): Promise<MoveOutcome> {
+		if (fromKey === toKey) throw new S3InboundError(`Cannot move s3://${this.bucket}/${fromKey} onto itself`, 'Choose another destination.', 'SameKey', this.bucket, fromKey);
+		const source = await this.head(fromKey);
+		if (!source) {
+			if (await this.head(toKey)) return 'alreadyMoved';
+			throw describeS3Error({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }, 'copy', this.bucket, fromKey);
+		}
+		let copyEtag: string;
+		try {
+			const copied = await this.client.send(
+				new CopyObjectCommand({
+					Bucket: this.bucket,
+					Key: toKey,
+					CopySource: encodeCopySource(this.bucket, fromKey),
+					CopySourceIfMatch: `"${source.etag.replace(/"/g, '')}"`,
+				}),
+			);
+			copyEtag = cleanEtag(copied.CopyObjectResult?.ETag);
+		} catch (error) {
+			throw describeS3Error(error, 'copy', this.bucket, fromKey);
+		}
+		const copy = await this.head(toKey);
+		const multipart = source.etag.includes('-');
+		const verified =
+			copy !== undefined &&
+			copy.size === source.size &&
+			(multipart ? copy.etag === copyEtag || copyEtag === '' : copy.etag === source.etag);
+		if (!verified) {
+			throw new S3InboundError(
+				`The copy of s3://${this.bucket}/${fromKey} at ${toKey} does not match the original (size or ETag); the original was kept`,
+				'Nothing was lost: the next run retries the move.',
+				'CopyNotVerified',
+				this.bucket,
+				fromKey,
+				true,
+			);
+		}
+		await this.delete(fromKey);
+		return 'moved';
+	}
+}
