@@ -157,3 +157,27 @@ export function secretsOf(settings: S3ConnectionSettings): string[] {
 		(value): value is string => typeof value === 'string' && value.length >= 4,
 	);
 }
+
+/** Reads the "S3 Inbound AWS" credential's fields into connection settings. */
+export function settingsFromCredential(data: Record<string, unknown>): S3ConnectionSettings {
+	const text = (name: string): string | undefined => {
+		const value = data[name];
+		return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+	};
+	const authentication = (text('authentication') ?? 'accessKeys') as S3Authentication;
+	const endpoint = text('endpoint');
+	return {
+		authentication,
+		region: text('region') ?? 'us-east-1',
+		accessKeyId: text('accessKeyId'),
+		secretAccessKey: text('secretAccessKey'),
+		sessionToken: text('sessionToken'),
+		roleArn: text('roleArn'),
+		externalId: text('externalId'),
+		roleSessionName: text('roleSessionName'),
+		assumeRoleWith: (text('assumeRoleWith') ?? 'accessKeys') as 'accessKeys' | 'defaultChain',
+		endpoint,
+		forcePathStyle: endpoint ? data.forcePathStyle !== false : false,
+		stsEndpoint: text('stsEndpoint'),
+	};
+}

@@ -39,7 +39,7 @@ export type MoveOutcome = 'moved' | 'alreadyMoved';
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 function cleanEtag(etag: string | undefined): string {
-	return (etag ?? '').replace(/^W\//, '');
+	return (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
 }
 
 /** Percent-encodes a key for the x-amz-copy-source header, keeping the slashes. */
@@ -190,7 +190,7 @@ export class S3Store {
 	async write(key: string, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): Promise<S3ObjectInfo> {
 		try {
 			const result = await this.client.send(
-				new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+				new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: Buffer.byteLength(body) }),
 			);
 			return { key, size: Buffer.byteLength(body), etag: cleanEtag(result.ETag) };
 		} catch (error) {

@@ -1,0 +1,59 @@
+/**
+ * The import metadata every item of the S3 CSV Inbound Trigger carries under `json._import`.
+ * The Field Mapper, Account Matcher and PX Status Writer rely on it; destination nodes may drop
+ * it (the status writer then finds it again through n8n's paired items).
+ */
+export const IMPORT_KEY = '_import';
+
+/** A marker folder: `<base>/current/dt=YYYYMMDD/`. */
+export interface ImportBatch {
+	bucket: string;
+	/** The base import folder, without slashes at either end ('' for the bucket root). */
+	baseFolder: string;
+	/** The folder's prefix, e.g. `base/current/dt=20240101/`. */
+	folder: string;
+	/** The folder's name, e.g. `dt=20240101`. */
+	folderName: string;
+	/** YYYYMMDD. */
+	date: string;
+	/** Where the folder's files go when done, e.g. `base/processed/20240101/`. */
+	processedFolder: string;
+	markerKey: string;
+	/** How many times this batch has been handed on; above 1 means its rows may come again. */
+	attempt: number;
+	/** Set when an earlier run decided the outcome but did not finish: the batch only needs completing. */
+	resume?: boolean;
+	/** Set when the folder itself is unusable (e.g. an invalid date, no data files). */
+	error?: string;
+}
+
+/** One file. Shared by all rows of the file, so it costs memory once. */
+export interface ImportFile {
+	bucket: string;
+	key: string;
+	etag: string;
+	size: number;
+	lastModified?: string;
+	/** Data rows in the file; set once the whole file has been read. */
+	rows?: number;
+	header?: string[];
+	batch?: ImportBatch;
+	/** Why the file could not be read; such a file comes as one item with row 0. */
+	error?: string;
+}
+
+export interface ImportMetadata {
+	file: ImportFile;
+	/** 1-based data row (the header is not a row); 0 for an item that stands for a whole file or batch. */
+	row: number;
+}
+
+export function importOf(json: Record<string, unknown>): ImportMetadata | undefined {
+	const value = json[IMPORT_KEY] as ImportMetadata | undefined;
+	return value && typeof value === 'object' && value.file ? value : undefined;
+}
+
+/** Stable across re-deliveries of the same version of the same file: use it to de-duplicate. */
+export function idempotencyKey(meta: ImportMetadata): string {
+	return `s3://${meta.file.bucket}/${meta.file.key}#${meta.file.etag}:${meta.row}`;
+}

@@ -1,0 +1,218 @@
+import type { CsvEncoding } from '../csv/reader';
+import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../importMetadata';
+import { JOURNAL_FILE } from '../px/layout';
+import { S3InboundError } from '../s3/errors';
+import type { S3Store } from '../s3/store';
+import { CurrentListingBuilder, joinFolders, planMarkerFolders, splitBucketPath, type MarkerState } from './markerFolders';
+import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
+import { FileReadError, readFileRows } from './readFile';
+
+/** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
+export interface TriggerState {
+	lastCheck?: number;
+	file?: OverwriteState & { failed?: string };
+	marker?: MarkerState;
+}
+
+export interface ReadSettings {
+	delimiter: string;
+	encoding: CsvEncoding;
+	maxRowsPerFile: number;
+	/** Set for a test run: read this many rows and stop. */
+	sampleRows?: number;
+}
+
+export interface PollResult {
+	items: Array<Record<string, unknown>>;
+	/** For a test run that finds nothing: what to tell the user. */
+	nothingToImport?: string;
+	hint?: string;
+}
+
+interface Common {
+	storeFor: (bucket: string) => S3Store;
+	intervalMs: number;
+	manual: boolean;
+	state: TriggerState;
+	now: number;
+	read: ReadSettings;
+}
+
+function due(state: TriggerState, now: number, intervalMs: number): boolean {
+	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs;
+}
+
+/** The item that stands for a whole file or batch that did not give rows. */
+function problemItem(file: ImportFile): Record<string, unknown> {
+	return { [IMPORT_KEY]: { file, row: 0 } };
+}
+
+export interface SingleFileOptions extends Common {
+	bucket: string;
+	key: string;
+	importEveryCheck: boolean;
+	downstream: Array<{ name: string; type: string; typeVersion: number; disabled?: boolean; parameters?: unknown }>;
+	ownParameters: unknown;
+}
+
+/** Overwrite mode (reference 000): one file at a fixed key, imported once per change. */
+export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
+	const { bucket } = splitBucketPath(o.bucket);
+	const key = o.key.replace(/^\/+/, '');
+	const configHash = configFingerprint(o.downstream, o.ownParameters);
+	const mappingChanged = o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
+	if (!o.manual && !mappingChanged && !due(o.state, o.now, o.intervalMs)) return { items: [] };
+	if (!o.manual) o.state.lastCheck = o.now;
+
+	const store = o.storeFor(bucket);
+	const head = await store.head(key);
+	if (!head) {
+		throw new S3InboundError(
+			`No file at s3://${bucket}/${key}`,
+			'Upload the CSV to that path, or correct the file path (it is case-sensitive).',
+			'NoSuchKey',
+			bucket,
+			key,
+		);
+	}
+	if (!o.manual) {
+		const decision = decideOverwrite(head, o.state.file, configHash, o.importEveryCheck);
+		if (!decision.import) return { items: [] };
+	}
+	try {
+		const { rows } = await readFileRows(store, head, {
+			delimiter: o.read.delimiter,
+			encoding: o.read.encoding,
+			maxRows: o.read.maxRowsPerFile,
+			sampleRows: o.read.sampleRows,
+			ifMatch: true,
+		});
+		if (!o.manual) o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString() };
+		return { items: rows };
+	} catch (error) {
+		if (error instanceof FileReadError && !o.manual) {
+			// Remembered, so the same bad version is reported once, not every hour.
+			o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString(), failed: error.message };
+		}
+		if (error instanceof FileReadError) {
+			throw Object.assign(new Error(error.message), {
+				hint: 'Fix the file and upload it again: the new version is imported at the next check.',
+			});
+		}
+		throw error;
+	}
+}
+
+export interface MarkerFolderOptions extends Common {
+	bucketPath: string;
+	baseFolder: string;
+	markerName: string;
+	patterns: string[];
+	leaseMs: number;
+	maxFolders: number;
+	maxRowsPerRun: number;
+	budgetMs: number;
+	warn: (message: string) => void;
+}
+
+/** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
+export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
+	const started = Date.now();
+	if (!o.manual && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs)) return { items: [] };
+	if (!o.manual) o.state.lastCheck = o.now;
+
+	const { bucket, prefix } = splitBucketPath(o.bucketPath);
+	const base = joinFolders(prefix, o.baseFolder);
+	const currentPrefix = `${base}current/`;
+	const store = o.storeFor(bucket);
+
+	const builder = new CurrentListingBuilder(currentPrefix, o.markerName, o.patterns);
+	for await (const page of store.listPages(currentPrefix)) for (const object of page.objects) builder.add(object);
+	const listing = builder.build();
+
+	const plan = planMarkerFolders(listing, o.manual ? undefined : o.state.marker, {
+		bucket,
+		baseFolder: base,
+		now: o.now,
+		leaseMs: o.leaseMs,
+		maxFolders: o.manual ? 1 : o.maxFolders,
+	});
+
+	if (!o.manual) {
+		const reported = new Set(o.state.marker?.reported ?? []);
+		const stillThere = new Set<string>();
+		for (const { folder, reason } of plan.unrecognised) {
+			stillThere.add(folder);
+			if (!reported.has(folder)) o.warn(`Marker folders: s3://${bucket}/${folder} is not processed: ${reason}. Rename it to dt=YYYYMMDD.`);
+		}
+		for (const stray of listing.strays) {
+			stillThere.add(stray);
+			if (!reported.has(stray)) o.warn(`Marker folders: s3://${bucket}/${stray} is directly under current/, outside any dt=YYYYMMDD folder, and is not processed.`);
+		}
+		plan.state.reported = [...stillThere].slice(0, 1000);
+	}
+
+	const items: Array<Record<string, unknown>> = [];
+	let rowsRead = 0;
+	let handed = 0;
+	for (const { listing: folder, batch } of plan.ready) {
+		const overBudget = Date.now() - started > o.budgetMs / 2;
+		if (handed > 0 && (rowsRead >= o.maxRowsPerRun || overBudget)) {
+			delete plan.state.leases[folder.folder];
+			continue;
+		}
+		handed++;
+		const batchItems = await readBatch(store, folder.dataFiles, batch, o);
+		for (const item of batchItems) items.push(item);
+		rowsRead += batchItems.length;
+	}
+	if (!o.manual) {
+		plan.state.backlog = plan.ready.length > handed || plan.ready.length >= o.maxFolders;
+		o.state.marker = plan.state;
+	}
+	if (items.length === 0 && o.manual) {
+		return {
+			items,
+			nothingToImport: `No ready folder in s3://${bucket}/${currentPrefix}`,
+			hint:
+				plan.waiting.length > 0
+					? `${plan.waiting.length} folder(s) have no ${o.markerName} marker yet, e.g. ${plan.waiting[0]}. Upload the marker once the data files are complete.`
+					: `Create ${currentPrefix}dt=YYYYMMDD/ with the data files and an empty ${o.markerName} file.`,
+		};
+	}
+	return { items };
+}
+
+async function readBatch(
+	store: S3Store,
+	dataFiles: Array<{ key: string; size: number; etag: string; lastModified?: Date }>,
+	batch: ImportBatch,
+	o: MarkerFolderOptions,
+): Promise<Array<Record<string, unknown>>> {
+	const fileFor = (key: string, error?: string): ImportFile => ({ bucket: batch.bucket, key, etag: '', size: 0, batch, ...(error ? { error } : {}) });
+	if (batch.error) return [problemItem(fileFor(batch.markerKey, batch.error))];
+	if (!o.manual && (await store.head(`${batch.processedFolder}${JOURNAL_FILE}`))) {
+		batch.resume = true;
+		return [problemItem(fileFor(batch.markerKey))];
+	}
+	const items: Array<Record<string, unknown>> = [];
+	for (const object of dataFiles) {
+		try {
+			const { rows } = await readFileRows(store, object, {
+				delimiter: o.read.delimiter,
+				encoding: o.read.encoding,
+				maxRows: o.read.maxRowsPerFile,
+				sampleRows: o.read.sampleRows,
+				ifMatch: true,
+				batch,
+			});
+			for (const row of rows) items.push(row);
+			if (o.manual) break;
+		} catch (error) {
+			if (!(error instanceof FileReadError)) throw error;
+			error.file.error = error.reason.startsWith('line ') || error.line === undefined ? error.reason : `line ${error.line}: ${error.reason}`;
+			items.push(problemItem(error.file));
+		}
+	}
+	return items;
+}

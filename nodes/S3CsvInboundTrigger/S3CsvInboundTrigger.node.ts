@@ -1,0 +1,273 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type IPollFunctions,
+} from 'n8n-workflow';
+
+import type { CsvEncoding } from '../../lib/csv/reader';
+import { redact } from '../../lib/redact';
+import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
+import { S3Store } from '../../lib/s3/store';
+import { runMarkerFolders, runSingleFile, type TriggerState } from '../../lib/trigger/poll';
+import { testS3InboundCredential } from '../shared/credentialTest';
+
+export class S3CsvInboundTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'S3 CSV Inbound Trigger',
+		name: 's3CsvInboundTrigger',
+		icon: { light: 'file:s3CsvInbound.svg', dark: 'file:s3CsvInbound.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["mode"] === "markerFolders" ? "Marker folders" : "Single file"}}',
+		description: 'Imports CSV files (plain or gzipped) from a private S3 bucket: one overwritten file, or _SUCCESS marker folders',
+		defaults: { name: 'S3 CSV Inbound Trigger' },
+		polling: true,
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' }],
+		properties: [
+			{
+				displayName: 'Mode',
+				name: 'mode',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Single File (Overwrite)',
+						value: 'singleFile',
+						description: 'One CSV at a fixed path, overwritten by each upload and imported when it changes',
+					},
+					{
+						name: 'Marker Folders',
+						value: 'markerFolders',
+						description: 'Folders current/dt=YYYYMMDD/ that are ready once they hold a _SUCCESS marker',
+					},
+				],
+				default: 'singleFile',
+			},
+			{
+				displayName: 'Bucket',
+				name: 'bucket',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'my-bucket',
+				displayOptions: { show: { mode: ['singleFile'] } },
+			},
+			{
+				displayName: 'File Path',
+				name: 'fileKey',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'imports/accounts.csv',
+				description: 'The CSV’s key in the bucket (plain or gzipped)',
+				displayOptions: { show: { mode: ['singleFile'] } },
+			},
+			{
+				displayName: 'Import on Every Check',
+				name: 'importEveryCheck',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to import the file at every check even when it has not changed',
+				displayOptions: { show: { mode: ['singleFile'] } },
+			},
+			{
+				displayName: 'Check Every (Minutes)',
+				name: 'intervalMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 60,
+				description:
+					'How often to look at the file. A changed mapping in this workflow is imported at the next poll, without waiting. 0 checks at every poll.',
+				displayOptions: { show: { mode: ['singleFile'] } },
+			},
+			{
+				displayName: 'Bucket',
+				name: 'bucketPath',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'my-bucket/sub/folder',
+				description: 'The bucket name, optionally followed by sub-folders separated by slashes',
+				displayOptions: { show: { mode: ['markerFolders'] } },
+			},
+			{
+				displayName: 'Base Import Folder',
+				name: 'baseFolder',
+				type: 'string',
+				default: '',
+				placeholder: 'px-import',
+				description: 'The folder that holds current/ and processed/. Empty for the bucket (and sub-folder) root.',
+				displayOptions: { show: { mode: ['markerFolders'] } },
+			},
+			{
+				displayName: 'Marker Name',
+				name: 'markerName',
+				type: 'string',
+				default: '_SUCCESS',
+				description: 'The file whose presence makes a folder ready; its content is not read',
+				displayOptions: { show: { mode: ['markerFolders'] } },
+			},
+			{
+				displayName: 'Data File Pattern',
+				name: 'filePattern',
+				type: 'string',
+				default: '*.csv.gz, *.csv',
+				description: 'Comma-separated name patterns of the data files; the name before the extension does not matter',
+				displayOptions: { show: { mode: ['markerFolders'] } },
+			},
+			{
+				displayName: 'Check Every (Minutes)',
+				name: 'intervalMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 15,
+				description: 'How often to look for ready folders. A backlog is drained at the next polls without waiting. 0 checks at every poll.',
+				displayOptions: { show: { mode: ['markerFolders'] } },
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Delimiter',
+						name: 'delimiter',
+						type: 'string',
+						default: ',',
+					},
+					{
+						displayName: 'Encoding',
+						name: 'encoding',
+						type: 'options',
+						options: [
+							{ name: 'UTF-8', value: 'utf-8' },
+							{ name: 'Latin-1 (ISO-8859-1)', value: 'latin1' },
+							{ name: 'UTF-16 LE', value: 'utf-16le' },
+						],
+						default: 'utf-8',
+					},
+					{
+						displayName: 'Lease (Minutes)',
+						name: 'leaseMinutes',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 60,
+						description:
+							'Marker folders: how long a folder handed to a run is kept from other runs. A folder still in current/ after this is handed on again.',
+					},
+					{
+						displayName: 'Max Folders per Run',
+						name: 'maxFolders',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 10,
+						description: 'Marker folders: at most this many ready folders go into one execution; the rest follow at the next poll',
+					},
+					{
+						displayName: 'Max Rows per File',
+						name: 'maxRowsPerFile',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 1000000,
+						description: 'A file with more rows is not read (it is reported as failed); protects n8n’s memory',
+					},
+					{
+						displayName: 'Max Rows per Run',
+						name: 'maxRowsPerRun',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 1500000,
+						description: 'Marker folders: no further folder is started once this many rows are read; folders are never split',
+					},
+					{
+						displayName: 'Sample Rows (Test Run)',
+						name: 'sampleRows',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 10,
+						description: 'How many rows “Fetch Test Event” returns',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: { s3InboundAwsApiTest: testS3InboundCredential },
+	};
+
+	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
+		const mode = this.getNodeParameter('mode') as 'singleFile' | 'markerFolders';
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
+		const secrets = secretsOf(settings);
+		const manual = this.getMode() === 'manual';
+		// A test run reads a sample and leaves the state alone.
+		const state = (manual ? {} : this.getWorkflowStaticData('node')) as TriggerState;
+		const intervalMs = Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
+		const read = {
+			delimiter: (options.delimiter as string) || ',',
+			encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
+			maxRowsPerFile: Number(options.maxRowsPerFile ?? 1_000_000),
+			sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,
+		};
+		const logger = this.logger;
+		try {
+			const result =
+				mode === 'singleFile'
+					? await runSingleFile({
+							storeFor: (bucket) => new S3Store(s3ClientFor(settings), bucket),
+							bucket: this.getNodeParameter('bucket') as string,
+							key: this.getNodeParameter('fileKey') as string,
+							importEveryCheck: this.getNodeParameter('importEveryCheck', false) as boolean,
+							downstream: this.getChildNodes(this.getNode().name, { includeNodeParameters: true }),
+							ownParameters: this.getNode().parameters,
+							intervalMs,
+							manual,
+							state,
+							now: Date.now(),
+							read,
+						})
+					: await runMarkerFolders({
+							storeFor: (bucket) => new S3Store(s3ClientFor(settings), bucket),
+							bucketPath: this.getNodeParameter('bucketPath') as string,
+							baseFolder: this.getNodeParameter('baseFolder', '') as string,
+							markerName: (this.getNodeParameter('markerName', '_SUCCESS') as string) || '_SUCCESS',
+							patterns: String(this.getNodeParameter('filePattern', '*.csv.gz, *.csv')).split(','),
+							leaseMs: Number(options.leaseMinutes ?? 60) * 60_000,
+							maxFolders: Number(options.maxFolders ?? 10),
+							maxRowsPerRun: Number(options.maxRowsPerRun ?? 1_500_000),
+							budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
+							intervalMs,
+							manual,
+							state,
+							now: Date.now(),
+							read,
+							warn: (message) => logger.warn(redact(message, secrets)),
+						});
+			if (result.items.length === 0) {
+				if (manual) {
+					throw new NodeOperationError(this.getNode(), result.nothingToImport ?? 'Nothing to import', {
+						description: result.hint,
+					});
+				}
+				return null;
+			}
+			return [result.items.map((json) => ({ json: json as IDataObject }))];
+		} catch (error) {
+			if (error instanceof NodeOperationError) throw error;
+			const e = error as Error & { hint?: string };
+			throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
+				description: e.hint ? redact(e.hint, secrets) : undefined,
+			});
+		}
+	}
+}

@@ -1,0 +1,261 @@
+/**
+ * Runs nodes inside the real n8n engine: n8n-core's WorkflowExecute for executions and a real
+ * PollContext for trigger polls. Only the pieces n8n's server would provide are supplied here:
+ * the node types, a credentials helper serving test credentials, and lifecycle hooks.
+ */
+import { ExecutionLifecycleHooks, PollContext, WorkflowExecute } from 'n8n-core';
+import {
+	createRunExecutionData,
+	ICredentialsHelper,
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type ICredentials,
+	type IConnections,
+	type IDataObject,
+	type INode,
+	type INodeCredentialsDetails,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodeType,
+	type INodeTypes,
+	type IRun,
+	type IHttpRequestOptions,
+	type IWorkflowExecuteAdditionalData,
+	type IVersionedNodeType,
+} from 'n8n-workflow';
+
+
+export const PACKAGE = 'n8n-nodes-s3-inbound';
+export const TYPES = {
+	trigger: `${PACKAGE}.s3CsvInboundTrigger`,
+	fieldMapper: `${PACKAGE}.fieldMapper`,
+	accountMatcher: `${PACKAGE}.accountMatcher`,
+	statusWriter: `${PACKAGE}.pxStatusWriter`,
+	destination: 'test.destination',
+} as const;
+
+class TestNodeTypes implements INodeTypes {
+	/** Loaded on first use, so a test loads only the nodes it runs. */
+	private readonly loaders: Record<string, () => INodeType> = {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		[TYPES.trigger]: () => new (require('../../nodes/S3CsvInboundTrigger/S3CsvInboundTrigger.node').S3CsvInboundTrigger)(),
+		[TYPES.fieldMapper]: () => new (require('../../nodes/FieldMapper/FieldMapper.node').FieldMapper)(),
+		[TYPES.accountMatcher]: () => new (require('../../nodes/AccountMatcher/AccountMatcher.node').AccountMatcher)(),
+		[TYPES.statusWriter]: () => new (require('../../nodes/PxStatusWriter/PxStatusWriter.node').PxStatusWriter)(),
+		[TYPES.destination]: () => new (require('./TestDestination.node').TestDestination)(),
+		/* eslint-enable @typescript-eslint/no-require-imports */
+	};
+	private readonly types: Record<string, INodeType> = {};
+	getByName(nodeType: string): INodeType | IVersionedNodeType {
+		return this.getByNameAndVersion(nodeType);
+	}
+	getByNameAndVersion(nodeType: string): INodeType {
+		if (!this.types[nodeType]) {
+			const load = this.loaders[nodeType];
+			if (!load) throw new Error(`Unknown node type in test: ${nodeType}`);
+			this.types[nodeType] = load();
+		}
+		return this.types[nodeType];
+	}
+	getKnownTypes(): IDataObject {
+		return {};
+	}
+}
+
+export const nodeTypes = new TestNodeTypes();
+
+/** Serves credentials by type, as n8n's CredentialsHelper would after decrypting them. */
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly byType: Record<string, ICredentialDataDecryptedObject>) {
+		super();
+	}
+	getParentTypes(): string[] {
+		return [];
+	}
+	isCredentialUsableByNode(): boolean {
+		return true;
+	}
+	async authenticate(_c: ICredentialDataDecryptedObject, _t: string, options: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		return options;
+	}
+	async preAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+	async runPreAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+	async getCredentials(_details: INodeCredentialsDetails, type: string): Promise<ICredentials> {
+		throw new Error(`getCredentials(${type}) is not used by these nodes`);
+	}
+	async getDecrypted(_a: IWorkflowExecuteAdditionalData, _d: INodeCredentialsDetails, type: string): Promise<ICredentialDataDecryptedObject> {
+		const data = this.byType[type];
+		if (!data) throw new Error(`No test credential of type ${type}`);
+		return structuredClone(data);
+	}
+	async updateCredentials(): Promise<void> {}
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+	getCredentialsProperties(): INodeProperties[] {
+		return [];
+	}
+}
+
+export type TestCredentials = Record<string, ICredentialDataDecryptedObject>;
+
+export function additionalDataFor(credentials: TestCredentials): IWorkflowExecuteAdditionalData {
+	return {
+		credentialsHelper: new TestCredentialsHelper(credentials),
+		executeWorkflow: async () => {
+			throw new Error('not used');
+		},
+		getRunExecutionData: async () => undefined,
+		getRuntimeCredential: async () => undefined,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://127.0.0.1:5678/rest',
+		instanceBaseUrl: 'http://127.0.0.1:5678/',
+		formBaseUrl: 'http://127.0.0.1:5678/form',
+		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
+		formTestBaseUrl: 'http://127.0.0.1:5678/form-test',
+		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+		mcpBaseUrl: 'http://127.0.0.1:5678/mcp',
+		mcpTestBaseUrl: 'http://127.0.0.1:5678/mcp-test',
+		variables: {},
+		userId: 'test-user',
+		workflowId: 'test-workflow',
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+export interface WorkflowSpec {
+	nodes: INode[];
+	connections: IConnections;
+	/** Kept between polls and activations, as n8n keeps it in its database. */
+	staticData?: IDataObject;
+}
+
+export function buildWorkflow(spec: WorkflowSpec): Workflow {
+	return new Workflow({
+		id: 'test-workflow',
+		name: 'test workflow',
+		nodes: spec.nodes,
+		connections: spec.connections,
+		active: true,
+		nodeTypes,
+		staticData: spec.staticData ?? {},
+		settings: { executionOrder: 'v1' },
+	});
+}
+
+/** Calls the trigger's poll() with a real PollContext, as n8n's poll scheduler does. */
+export async function poll(
+	workflow: Workflow,
+	triggerName: string,
+	credentials: TestCredentials,
+	mode: 'trigger' | 'manual' = 'trigger',
+): Promise<INodeExecutionData[][] | null> {
+	const node = workflow.getNode(triggerName);
+	if (!node) throw new Error(`No node named ${triggerName}`);
+	const type = nodeTypes.getByNameAndVersion(node.type);
+	if (!type.poll) throw new Error(`${triggerName} is not a polling trigger`);
+	const emitted: INodeExecutionData[][][] = [];
+	const context = new PollContext(
+		workflow,
+		node,
+		additionalDataFor(credentials),
+		mode,
+		mode === 'manual' ? 'manual' : 'activate',
+		(data) => emitted.push(data),
+	);
+	return await type.poll.call(context);
+}
+
+/** Runs a whole execution from the trigger with the data its poll returned, as n8n does after a poll. */
+export async function execute(
+	workflow: Workflow,
+	triggerName: string,
+	triggerData: INodeExecutionData[][],
+	credentials: TestCredentials,
+): Promise<IRun> {
+	const node = workflow.getNode(triggerName);
+	if (!node) throw new Error(`No node named ${triggerName}`);
+	const additionalData = additionalDataFor(credentials);
+	const workflowData = {
+		id: workflow.id,
+		name: workflow.name ?? 'test',
+		nodes: Object.values(workflow.nodes),
+		connections: workflow.connectionsBySourceNode,
+		active: true,
+		activeVersionId: null,
+		isArchived: false,
+		createdAt: new Date(),
+		updatedAt: new Date(),
+		settings: { executionOrder: 'v1' as const },
+	};
+	additionalData.hooks = new ExecutionLifecycleHooks('trigger', 'test-execution', workflowData as never);
+	const runData = createRunExecutionData({
+		executionData: {
+			nodeExecutionStack: [{ node, data: { main: triggerData }, source: null }],
+		},
+	});
+	const engine = new WorkflowExecute(additionalData, 'trigger', runData);
+	return await engine.processRunExecutionData(workflow);
+}
+
+/** Poll, and when there is something, run the execution. */
+export async function pollAndRun(
+	workflow: Workflow,
+	triggerName: string,
+	credentials: TestCredentials,
+): Promise<IRun | null> {
+	const data = await poll(workflow, triggerName, credentials);
+	if (!data) return null;
+	return await execute(workflow, triggerName, data, credentials);
+}
+
+/** The items a node put on one of its outputs in a run. */
+export function outputOf(run: IRun, nodeName: string, outputIndex = 0): INodeExecutionData[] {
+	const task = run.data.resultData.runData[nodeName];
+	if (!task) return [];
+	return task.flatMap((t) => t.data?.main?.[outputIndex] ?? []);
+}
+
+/** The error a run stopped on, if any. */
+export function runError(run: IRun): string | undefined {
+	const error = run.data.resultData.error;
+	return error ? `${error.message}${error.description ? ` (${error.description})` : ''}` : undefined;
+}
+
+let nodeCounter = 0;
+export function node(
+	name: string,
+	type: string,
+	parameters: INode['parameters'],
+	extra: Partial<INode> = {},
+): INode {
+	nodeCounter += 1;
+	const credentials: INode['credentials'] = {};
+	if (type === TYPES.trigger || type === TYPES.statusWriter) credentials.s3InboundAwsApi = { id: 'aws', name: 'S3 Inbound AWS' };
+	if (type === TYPES.statusWriter) credentials.importStatusCallbackApi = { id: 'cb', name: 'Import Status Callback' };
+	return {
+		credentials,
+		id: `node-${nodeCounter}`,
+		name,
+		type,
+		typeVersion: 1,
+		position: [nodeCounter * 200, 0],
+		parameters,
+		...extra,
+	};
+}
+
+/** Connects nodes: [from, to, fromOutput?, toInput?]. */
+export function connect(...links: Array<[string, string, number?, number?]>): IConnections {
+	const connections: IConnections = {};
+	for (const [from, to, output = 0, input = 0] of links) {
+		connections[from] ??= { main: [] };
+		const main = connections[from].main;
+		while (main.length <= output) main.push([]);
+		(main[output] ??= []).push({ node: to, type: 'main', index: input });
+	}
+	return connections;
+}
