@@ -1,0 +1,257 @@
+import { compileDatePattern, type CompiledDatePattern } from './javaDate';
+
+export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'datetime';
+
+/** One target field of the destination, and the CSV column it comes from. */
+export interface FieldDefinition {
+	/** The destination field (reference 001: the attribute's apiName). */
+	target: string;
+	/** The CSV column; defaults to the target's name. */
+	source?: string;
+	type: FieldType;
+	required?: boolean;
+	/** Java-style pattern for date and datetime fields; defaults to the mapper's date format. */
+	dateFormat?: string;
+	/** A user reference (such as an account owner): S3 import cannot fill these. */
+	userReference?: boolean;
+}
+
+export interface MapperOptions {
+	mode: 'strict' | 'lenient';
+	/** Used by date and datetime fields that have no format of their own. */
+	dateFormat: string;
+	/** Strict mode: at most this many rows per file. */
+	maxRows: number;
+	/** Strict mode: fields that must be present as columns, `id` by default. */
+	requiredColumns: string[];
+	/** Extra spellings accepted for true and false, besides "true"/"false" in any case. */
+	trueValues?: string[];
+	falseValues?: string[];
+	/** How many reasons to keep per file; the rest are counted. */
+	maxReasons: number;
+}
+
+export class MappingConfigError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'MappingConfigError';
+	}
+}
+
+const TYPE_ALIASES: Record<string, FieldType | 'userReference'> = {
+	string: 'string',
+	text: 'string',
+	str: 'string',
+	varchar: 'string',
+	number: 'number',
+	numeric: 'number',
+	integer: 'number',
+	int: 'number',
+	long: 'number',
+	float: 'number',
+	double: 'number',
+	decimal: 'number',
+	currency: 'number',
+	boolean: 'boolean',
+	bool: 'boolean',
+	date: 'date',
+	datetime: 'datetime',
+	date_time: 'datetime',
+	timestamp: 'datetime',
+	user: 'userReference',
+	userreference: 'userReference',
+	user_reference: 'userReference',
+	gsid: 'userReference',
+};
+
+/**
+ * Reads field definitions from JSON that an earlier node fetched, e.g. the destination's attribute
+ * list. Accepts an array (or an object with an array under `attributes`, `fields` or `data`) of
+ * objects naming the field (`apiName`, `name`, `target` or `field`) and its type.
+ */
+export function fieldsFromJson(value: unknown): FieldDefinition[] {
+	let list: unknown = typeof value === 'string' ? (value.trim() ? JSON.parse(value) : []) : value;
+	if (list && !Array.isArray(list) && typeof list === 'object') {
+		const o = list as Record<string, unknown>;
+		list = o.attributes ?? o.fields ?? o.data ?? [list];
+	}
+	if (!Array.isArray(list)) throw new MappingConfigError('The field definitions JSON must be a list of fields (name and type).');
+	return list.map((entry, index) => {
+		const e = (entry ?? {}) as Record<string, unknown>;
+		const target = String(e.apiName ?? e.target ?? e.name ?? e.field ?? '').trim();
+		if (!target) throw new MappingConfigError(`Field definition ${index + 1} has no name (apiName, name or target).`);
+		const rawType = String(e.type ?? e.dataType ?? 'string').toLowerCase().replace(/\s+/g, '_');
+		const type = TYPE_ALIASES[rawType];
+		if (!type) throw new MappingConfigError(`Field '${target}' has the type '${String(e.type)}', which is not one of string, number, boolean, date, datetime.`);
+		const reference = type === 'userReference' || e.userReference === true || e.referenceType === 'user';
+		return {
+			target,
+			source: typeof e.source === 'string' && e.source ? e.source : typeof e.column === 'string' && e.column ? e.column : target,
+			type: type === 'userReference' ? 'string' : type,
+			required: e.required === true,
+			...(typeof e.dateFormat === 'string' && e.dateFormat ? { dateFormat: e.dateFormat } : {}),
+			...(reference ? { userReference: true } : {}),
+		};
+	});
+}
+
+/** Refuses what S3 import cannot do, before any row is touched. */
+export function checkDefinitions(fields: FieldDefinition[]): void {
+	const reference = fields.find((f) => f.userReference);
+	if (reference) {
+		throw new MappingConfigError(
+			`The field '${reference.target}' is a user reference: S3 import does not support user reference fields (such as the account owner). Remove it from the mapping.`,
+		);
+	}
+	const seen = new Set<string>();
+	for (const f of fields) {
+		if (f.target === '_import') throw new MappingConfigError("'_import' is reserved for the import metadata; choose another target name.");
+		if (seen.has(f.target)) throw new MappingConfigError(`The field '${f.target}' is mapped twice.`);
+		seen.add(f.target);
+	}
+}
+
+type Converted = { ok: true; value: unknown } | { ok: false; reason: string };
+
+interface CompiledField extends FieldDefinition {
+	source: string;
+	convert: (text: string) => Converted;
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export interface MappingProblem {
+	row?: number;
+	column?: string;
+	reason: string;
+}
+
+export interface RowResult {
+	fields?: Record<string, unknown>;
+	problems?: MappingProblem[];
+}
+
+/** Compiles field definitions into a mapper: parameters are read once, not per row. */
+export class FieldMapping {
+	readonly fields: CompiledField[];
+	readonly warnings: string[] = [];
+	private readonly bySource = new Map<string, CompiledField>();
+
+	constructor(
+		definitions: FieldDefinition[],
+		readonly options: MapperOptions,
+	) {
+		checkDefinitions(definitions);
+		const trueSet = new Set(['true', ...(options.trueValues ?? []).map((v) => v.trim().toLowerCase())]);
+		const falseSet = new Set(['false', ...(options.falseValues ?? []).map((v) => v.trim().toLowerCase())]);
+		const patterns = new Map<string, CompiledDatePattern>();
+		const patternFor = (p: string) => {
+			let c = patterns.get(p);
+			if (!c) {
+				try {
+					c = compileDatePattern(p);
+				} catch (error) {
+					throw new MappingConfigError((error as Error).message);
+				}
+				patterns.set(p, c);
+				this.warnings.push(...c.warnings);
+			}
+			return c;
+		};
+		this.fields = definitions.map((d) => {
+			const source = d.source || d.target;
+			let convert: (text: string) => Converted;
+			switch (d.type) {
+				case 'string':
+					convert = (text) => ({ ok: true, value: text });
+					break;
+				case 'number':
+					convert = (text) => {
+						const t = text.trim();
+						return NUMBER.test(t) ? { ok: true, value: Number(t) } : { ok: false, reason: `'${text}' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)` };
+					};
+					break;
+				case 'boolean':
+					convert = (text) => {
+						const t = text.trim().toLowerCase();
+						if (trueSet.has(t)) return { ok: true, value: true };
+						if (falseSet.has(t)) return { ok: true, value: false };
+						return { ok: false, reason: `'${text}' is not a boolean (expected boolean: true or false)` };
+					};
+					break;
+				case 'date':
+				case 'datetime': {
+					const pattern = d.dateFormat || options.dateFormat;
+					const compiled = patternFor(pattern);
+					const key = d.type === 'date' ? 'date' : 'dateTime';
+					convert = (text) => {
+						const parsed = compiled.parse(text);
+						return parsed ? { ok: true, value: parsed[key] } : { ok: false, reason: `'${text}' is not a ${d.type} in the format ${pattern} (expected ${d.type})` };
+					};
+					break;
+				}
+				default:
+					throw new MappingConfigError(`The field '${d.target}' has an unknown type '${String(d.type)}'.`);
+			}
+			const compiled: CompiledField = { ...d, source, convert };
+			this.bySource.set(source, compiled);
+			return compiled;
+		});
+	}
+
+	/** Problems with a file's columns (strict mode): unknown columns and missing required ones. */
+	checkHeader(header: string[]): MappingProblem[] {
+		const problems: MappingProblem[] = [];
+		if (this.options.mode !== 'strict') return problems;
+		for (const column of header) {
+			if (!this.bySource.has(column)) problems.push({ column, reason: `Unknown column: '${column}'` });
+		}
+		const present = new Set(header);
+		const required = new Set([
+			...this.options.requiredColumns,
+			...this.fields.filter((f) => f.required).map((f) => f.source),
+		]);
+		for (const column of required) {
+			if (!present.has(column)) problems.push({ column, reason: `Missing required column: '${column}'` });
+		}
+		return problems;
+	}
+
+	/** Maps one row. Columns that are not mapped are left out. */
+	mapRow(record: Record<string, unknown>, row: number): RowResult {
+		const fields: Record<string, unknown> = {};
+		let problems: MappingProblem[] | undefined;
+		for (const f of this.fields) {
+			const raw = record[f.source];
+			if (raw === undefined || raw === null || raw === '') {
+				if (f.required || this.options.requiredColumns.includes(f.source)) {
+					(problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': a value is required` });
+				} else {
+					fields[f.target] = null;
+				}
+				continue;
+			}
+			const result = f.convert(String(raw));
+			if (result.ok) fields[f.target] = result.value;
+			else (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': ${result.reason}` });
+		}
+		return problems ? { problems } : { fields };
+	}
+}
+
+/** Keeps the first N reasons and counts the rest. */
+export class ReasonList {
+	readonly reasons: string[] = [];
+	more = 0;
+	constructor(private readonly max: number) {}
+	add(reason: string): void {
+		if (this.reasons.length < this.max) this.reasons.push(reason);
+		else this.more++;
+	}
+	get count(): number {
+		return this.reasons.length + this.more;
+	}
+	lines(): string[] {
+		return this.more > 0 ? [...this.reasons, `... and ${this.more} more`] : [...this.reasons];
+	}
+}
