@@ -32,6 +32,7 @@ export const TYPES = {
 	accountMatcher: `${PACKAGE}.accountMatcher`,
 	statusWriter: `${PACKAGE}.pxStatusWriter`,
 	destination: 'test.destination',
+	directory: 'test.directory',
 } as const;
 
 class TestNodeTypes implements INodeTypes {
@@ -43,6 +44,7 @@ class TestNodeTypes implements INodeTypes {
 		[TYPES.accountMatcher]: () => new (require('../../nodes/AccountMatcher/AccountMatcher.node').AccountMatcher)(),
 		[TYPES.statusWriter]: () => new (require('../../nodes/PxStatusWriter/PxStatusWriter.node').PxStatusWriter)(),
 		[TYPES.destination]: () => new (require('./TestDestination.node').TestDestination)(),
+		[TYPES.directory]: () => new (require('./TestDirectory.node').TestDirectory)(),
 		/* eslint-enable @typescript-eslint/no-require-imports */
 	};
 	private readonly types: Record<string, INodeType> = {};
@@ -99,7 +101,8 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	}
 }
 
-export type TestCredentials = Record<string, ICredentialDataDecryptedObject>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TestCredentials = Record<string, any>;
 
 export function additionalDataFor(credentials: TestCredentials): IWorkflowExecuteAdditionalData {
 	return {

@@ -1,0 +1,183 @@
+import { KEY_FUNCTIONS, type MatchingType } from './normalise';
+
+export type DirectoryRecord = Record<string, unknown>;
+
+export interface ScopeFilter {
+	field: string;
+	operator: 'equals' | 'notEquals' | 'contains' | 'isEmpty' | 'isNotEmpty';
+	value?: string;
+}
+
+export interface AccountScope {
+	/** Every filter must hold (reference 002: "Sync specific accounts"); none means all accounts. */
+	filters: ScopeFilter[];
+	/** Churned and prospect accounts: the status field and the statuses left out. */
+	statusField?: string;
+	excludedStatuses: string[];
+}
+
+export type DuplicatePolicy = 'rejectAll' | 'keepFirst' | 'keepLast';
+
+export interface MatcherOptions {
+	entity: 'account' | 'stakeholder';
+	matchingType: MatchingType;
+	/** The CSV column that holds the identity (the "matching property name"). */
+	matchingColumn: string;
+	/** The directory field that holds the same identity. */
+	directoryKeyField: string;
+	/** The directory field whose value is attached as the id. */
+	directoryIdField: string;
+	duplicates: DuplicatePolicy;
+	scope: AccountScope;
+	/** With this column in the rows, "one row per account" becomes one row per account and date. */
+	dateColumn: string;
+}
+
+export interface DirectoryIndex {
+	byKey: Map<string, DirectoryRecord[]>;
+	inScope: number;
+	total: number;
+}
+
+const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+
+function inScope(record: DirectoryRecord, scope: AccountScope): boolean {
+	if (scope.statusField && scope.excludedStatuses.length > 0) {
+		const status = text(record[scope.statusField]).trim().toLowerCase();
+		if (scope.excludedStatuses.some((s) => s.trim().toLowerCase() === status)) return false;
+	}
+	for (const f of scope.filters) {
+		const value = text(record[f.field]);
+		const wanted = text(f.value);
+		switch (f.operator) {
+			case 'equals':
+				if (value.toLowerCase() !== wanted.toLowerCase()) return false;
+				break;
+			case 'notEquals':
+				if (value.toLowerCase() === wanted.toLowerCase()) return false;
+				break;
+			case 'contains':
+				if (!value.toLowerCase().includes(wanted.toLowerCase())) return false;
+				break;
+			case 'isEmpty':
+				if (value !== '') return false;
+				break;
+			case 'isNotEmpty':
+				if (value === '') return false;
+				break;
+		}
+	}
+	return true;
+}
+
+/** Indexes the directory once per execution: linear in its size. */
+export function indexDirectory(records: DirectoryRecord[], options: MatcherOptions): DirectoryIndex {
+	const keyOf = KEY_FUNCTIONS[options.matchingType];
+	const byKey = new Map<string, DirectoryRecord[]>();
+	let count = 0;
+	for (const record of records) {
+		if (options.entity === 'account' && !inScope(record, options.scope)) continue;
+		count++;
+		const raw = record[options.directoryKeyField];
+		const values = Array.isArray(raw) ? raw : [raw];
+		for (const value of values) {
+			if (value === undefined || value === null || value === '') continue;
+			const k = keyOf(String(value));
+			if (!('key' in k)) continue;
+			const list = byKey.get(k.key);
+			if (!list) byKey.set(k.key, [record]);
+			else if (!list.includes(record)) list.push(record);
+		}
+	}
+	return { byKey, inScope: count, total: records.length };
+}
+
+export interface MatchInfo {
+	entity: 'account' | 'stakeholder';
+	matchingType: MatchingType;
+	/** The value in the row's matching column. */
+	value: string;
+	/** The normalised key it was compared by. */
+	key?: string;
+	id?: unknown;
+	reason?: string;
+	candidates?: DirectoryRecord[];
+}
+
+export interface MatchedRow {
+	source: number;
+	match: MatchInfo;
+}
+
+export interface MatchResult {
+	matched: MatchedRow[];
+	unmatched: MatchedRow[];
+	ambiguous: MatchedRow[];
+	duplicates: number;
+}
+
+export class MissingMatchingColumnError extends Error {}
+
+/** Matches rows to directory records: linear in rows plus records. */
+export function matchRows(rows: Array<Record<string, unknown>>, index: DirectoryIndex, options: MatcherOptions): MatchResult {
+	const keyOf = KEY_FUNCTIONS[options.matchingType];
+	const result: MatchResult = { matched: [], unmatched: [], ambiguous: [], duplicates: 0 };
+	if (rows.length > 0 && !rows.some((r) => options.matchingColumn in r)) {
+		const columns = Object.keys(rows[0]).filter((c) => c !== '_import');
+		throw new MissingMatchingColumnError(
+			`The matching column '${options.matchingColumn}' is not in the rows. Their columns are: ${columns.join(', ')}. Set "Matching Property Name" to the CSV column that holds the ${options.entity}'s identity.`,
+		);
+	}
+	const idField = options.directoryIdField;
+	/** id (+ date) to the positions in `result.matched` of its rows. */
+	const seen = new Map<string, number[]>();
+	for (let i = 0; i < rows.length; i++) {
+		const row = rows[i];
+		const value = text(row[options.matchingColumn]);
+		const base = { entity: options.entity, matchingType: options.matchingType, value };
+		const k = keyOf(value);
+		if (!('key' in k)) {
+			result.unmatched.push({ source: i, match: { ...base, reason: k.reason } });
+			continue;
+		}
+		const candidates = index.byKey.get(k.key);
+		if (!candidates) {
+			result.unmatched.push({ source: i, match: { ...base, key: k.key, reason: `no ${options.entity} in scope has this ${options.matchingType}` } });
+			continue;
+		}
+		const ids = new Set(candidates.map((c) => text(c[idField])));
+		if (ids.size > 1) {
+			result.ambiguous.push({ source: i, match: { ...base, key: k.key, reason: `${candidates.length} ${options.entity}s share this key`, candidates } });
+			continue;
+		}
+		const id = candidates[0][idField];
+		const dedupe = `${text(id)}\u0000${options.dateColumn in row ? text(row[options.dateColumn]) : ''}`;
+		const earlier = seen.get(dedupe);
+		result.matched.push({ source: i, match: { ...base, key: k.key, id } });
+		if (earlier) earlier.push(result.matched.length - 1);
+		else seen.set(dedupe, [result.matched.length - 1]);
+	}
+	// One row per account (and date): apply the duplicates policy.
+	const drop = new Set<number>();
+	for (const positions of seen.values()) {
+		if (positions.length < 2) continue;
+		result.duplicates += positions.length;
+		const keep = options.duplicates === 'keepFirst' ? positions[0] : options.duplicates === 'keepLast' ? positions[positions.length - 1] : -1;
+		const rowsOf = positions.map((p) => result.matched[p].source + 1).join(', ');
+		for (const p of positions) {
+			if (p === keep) continue;
+			drop.add(p);
+			const m = result.matched[p];
+			const reason =
+				keep === -1
+					? `duplicate: input rows ${rowsOf} are all for ${options.entity} ${text(m.match.id)}; none was kept (policy: reject all)`
+					: `duplicate: input rows ${rowsOf} are for ${options.entity} ${text(m.match.id)}; row ${result.matched[keep].source + 1} was kept`;
+			result.unmatched.push({ source: m.source, match: { ...m.match, reason } });
+		}
+	}
+	if (drop.size > 0) {
+		result.matched = result.matched.filter((_, p) => !drop.has(p));
+		result.unmatched.sort((a, b) => a.source - b.source);
+	}
+	return result;
+}

@@ -1,0 +1,136 @@
+import { domainToASCII } from 'node:url';
+
+import { getDomain } from 'tldts';
+
+export type AccountMatchingType = 'crmId' | 'name' | 'domain' | 'appId';
+export type StakeholderMatchingType = 'crmId' | 'email';
+export type MatchingType = AccountMatchingType | StakeholderMatchingType;
+
+/** A value turned into the key it is compared by, or the reason it cannot match anything. */
+export type MatchKey = { key: string } | { reason: string };
+
+const SF_SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
+
+/** The 18-character form of a 15-character Salesforce ID (its 3-character case checksum added). */
+export function salesforce18(id15: string): string {
+	let suffix = '';
+	for (let chunk = 0; chunk < 3; chunk++) {
+		let bits = 0;
+		for (let i = 0; i < 5; i++) {
+			const c = id15.charCodeAt(chunk * 5 + i);
+			if (c >= 65 && c <= 90) bits |= 1 << i;
+		}
+		suffix += SF_SUFFIX_CHARS[bits];
+	}
+	return id15 + suffix;
+}
+
+const ALNUM15 = /^[a-zA-Z0-9]{15}$/;
+const ALNUM18 = /^[a-zA-Z0-9]{18}$/;
+
+/**
+ * CRM IDs: trimmed. A 15-character Salesforce ID matches its 18-character form; 18-character IDs
+ * compare case-insensitively (their last three characters encode the case), 15-character IDs never.
+ */
+export function crmIdKey(value: string): MatchKey {
+	const id = value.trim();
+	if (!id) return { reason: 'the CRM ID is empty' };
+	if (ALNUM15.test(id)) return { key: `sf:${salesforce18(id).toLowerCase()}` };
+	if (ALNUM18.test(id)) {
+		// Restore the case the checksum encodes, so that any casing of an 18-character ID matches.
+		const suffix = id.slice(15).toUpperCase();
+		const base = id.slice(0, 15);
+		let restored = '';
+		for (let chunk = 0; chunk < 3; chunk++) {
+			const bits = SF_SUFFIX_CHARS.indexOf(suffix[chunk]);
+			for (let i = 0; i < 5; i++) {
+				const c = base[chunk * 5 + i];
+				restored += bits >= 0 && bits & (1 << i) ? c.toUpperCase() : c.toLowerCase();
+			}
+		}
+		if (salesforce18(restored).slice(15) === suffix) return { key: `sf:${(restored + suffix).toLowerCase()}` };
+	}
+	return { key: `id:${id}` };
+}
+
+/** Free-mail providers: their domains never identify an account. */
+export const FREE_MAIL_DOMAINS = new Set([
+	'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'yahoo.fr', 'ymail.com', 'hotmail.com', 'hotmail.co.uk',
+	'outlook.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com',
+	'gmx.com', 'gmx.de', 'gmx.net', 'web.de', 'mail.com', 'yandex.com', 'yandex.ru', 'mail.ru', 'qq.com', '163.com',
+	'126.com', 'zoho.com', 'fastmail.com', 'hey.com', 'tutanota.com', 'free.fr', 'orange.fr', 'laposte.net', 'libero.it',
+]);
+
+/** A URL, an email address or a bare host, to the host name it names (lower-case, ASCII). */
+export function hostOf(value: string): string | undefined {
+	let text = value.trim().toLowerCase();
+	if (!text) return undefined;
+	if (!/^[a-z][a-z0-9+.-]*:\/\//.test(text) && text.includes('@')) text = text.slice(text.lastIndexOf('@') + 1);
+	text = text.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
+	text = text.replace(/^[^@/]*@/, '');
+	text = text.split(/[/?#]/)[0].replace(/:\d+$/, '').replace(/\.$/, '');
+	if (!text) return undefined;
+	const ascii = domainToASCII(text);
+	return ascii || undefined;
+}
+
+/**
+ * Domains: taken from a URL, an email or a bare host; `www.` removed; compared on the registrable
+ * domain by the Public Suffix List with private suffixes on (acme.github.io is not github.io).
+ */
+export function domainKey(value: string): MatchKey {
+	const host = hostOf(value);
+	if (!host) return { reason: `'${value}' is not a domain, URL or email address` };
+	const withoutWww = host.replace(/^www\d*\./, '');
+	const registrable = getDomain(withoutWww, { allowPrivateDomains: true });
+	if (!registrable) return { reason: `'${value}' has no registrable domain` };
+	if (FREE_MAIL_DOMAINS.has(registrable)) return { reason: `'${registrable}' is a free-mail domain and never identifies an account` };
+	return { key: registrable };
+}
+
+const LEGAL_SUFFIXES = new Set([
+	'inc', 'incorporated', 'llc', 'llp', 'lp', 'ltd', 'limited', 'gmbh', 'mbh', 'ag', 'kg', 'sa', 'sas', 'sarl', 'srl', 'spa',
+	'bv', 'nv', 'plc', 'corp', 'corporation', 'co', 'company', 'pty', 'pte', 'oy', 'ab', 'as', 'aps', 'kk', 'se', 'sl', 'ug',
+]);
+
+/** Names: Unicode-normalised, case and punctuation folded, common legal suffixes dropped. */
+export function nameKey(value: string): MatchKey {
+	const folded = value
+		.normalize('NFKD')
+		.replace(/\p{M}/gu, '')
+		.toLowerCase()
+		.replace(/&/g, ' and ')
+		.replace(/\b([a-z])\.(?=[a-z]\.)/g, '$1')
+		.replace(/[^\p{L}\p{N}]+/gu, ' ')
+		.trim();
+	const words = folded.split(' ').filter(Boolean);
+	// "S.A." and "S A" are one suffix.
+	while (words.length > 1) {
+		const last = words[words.length - 1];
+		const lastTwo = words.length > 2 ? `${words[words.length - 2]}${last}` : '';
+		if (lastTwo && LEGAL_SUFFIXES.has(lastTwo) && words[words.length - 2].length === 1) words.splice(-2, 2);
+		else if (LEGAL_SUFFIXES.has(last)) words.pop();
+		else break;
+	}
+	if (words.length === 0) return { reason: 'the name is empty' };
+	return { key: words.join(' ') };
+}
+
+export function appIdKey(value: string): MatchKey {
+	const id = value.trim();
+	return id ? { key: id } : { reason: 'the app ID is empty' };
+}
+
+/** Emails: trimmed and lower-cased; no provider-specific rewriting. */
+export function emailKey(value: string): MatchKey {
+	const email = value.trim().toLowerCase();
+	return email.includes('@') ? { key: email } : { reason: `'${value}' is not an email address` };
+}
+
+export const KEY_FUNCTIONS: Record<MatchingType, (value: string) => MatchKey> = {
+	crmId: crmIdKey,
+	name: nameKey,
+	domain: domainKey,
+	appId: appIdKey,
+	email: emailKey,
+};

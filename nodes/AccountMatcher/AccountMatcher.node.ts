@@ -1,0 +1,221 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { indexDirectory, matchRows, MissingMatchingColumnError, type MatcherOptions, type ScopeFilter } from '../../lib/matching/matcher';
+import type { MatchingType } from '../../lib/matching/normalise';
+
+export class AccountMatcher implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Account Matcher',
+		name: 'accountMatcher',
+		icon: { light: 'file:accountMatcher.svg', dark: 'file:accountMatcher.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["entity"] + " by " + ($parameter["entity"] === "stakeholder" ? $parameter["stakeholderMatchingType"] : $parameter["accountMatchingType"])}}',
+		description: 'Matches imported rows to accounts or stakeholders by CRM ID, name, domain, app ID or email; one row per account',
+		defaults: { name: 'Account Matcher' },
+		inputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		inputNames: ['Rows', 'Directory'],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Matched', 'Unmatched', 'Ambiguous'],
+		properties: [
+			{
+				displayName: 'Entity',
+				name: 'entity',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{ name: 'Account', value: 'account' },
+					{ name: 'Stakeholder', value: 'stakeholder' },
+				],
+				default: 'account',
+			},
+			{
+				displayName: 'Matching Property Name',
+				name: 'matchingColumn',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'salesforce_id',
+				description: 'The CSV column that holds the identity (a column header, not a field label)',
+			},
+			{
+				displayName: 'Matching Type',
+				name: 'accountMatchingType',
+				type: 'options',
+				options: [
+					{ name: 'CRM ID (Recommended)', value: 'crmId' },
+					{ name: 'Name', value: 'name' },
+					{ name: 'Domain', value: 'domain' },
+					{ name: 'App ID', value: 'appId' },
+				],
+				default: 'crmId',
+				displayOptions: { show: { entity: ['account'] } },
+			},
+			{
+				displayName: 'Matching Type',
+				name: 'stakeholderMatchingType',
+				type: 'options',
+				options: [
+					{ name: 'CRM ID (Recommended)', value: 'crmId' },
+					{ name: 'Email', value: 'email' },
+				],
+				default: 'crmId',
+				displayOptions: { show: { entity: ['stakeholder'] } },
+			},
+			{
+				displayName: 'Directory Identity Field',
+				name: 'directoryKeyField',
+				type: 'string',
+				default: 'crmId',
+				required: true,
+				description: 'The field of the Directory input’s items that holds the same identity (CRM ID, name, domain, app ID or email)',
+			},
+			{
+				displayName: 'Directory ID Field',
+				name: 'directoryIdField',
+				type: 'string',
+				default: 'id',
+				required: true,
+				description: 'The field of the Directory input’s items whose value is attached to each matched row',
+			},
+			{
+				displayName: 'Duplicates',
+				name: 'duplicates',
+				type: 'options',
+				options: [
+					{ name: 'Reject All', value: 'rejectAll', description: 'Every row of a duplicated account goes to Unmatched' },
+					{ name: 'Keep First', value: 'keepFirst' },
+					{ name: 'Keep Last', value: 'keepLast' },
+				],
+				default: 'rejectAll',
+				description: 'What to do when several rows are for the same account (and the same date, when rows have a date column)',
+			},
+			{
+				displayName: 'Account Scope',
+				name: 'scope',
+				type: 'options',
+				options: [
+					{ name: 'All Accounts', value: 'all' },
+					{ name: 'Accounts Matching Filters', value: 'filter' },
+				],
+				default: 'all',
+				displayOptions: { show: { entity: ['account'] } },
+			},
+			{
+				displayName: 'Filters',
+				name: 'filters',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true },
+				placeholder: 'Add Filter',
+				default: {},
+				displayOptions: { show: { entity: ['account'], scope: ['filter'] } },
+				options: [
+					{
+						displayName: 'Filter',
+						name: 'filter',
+						values: [
+							{ displayName: 'Field', name: 'field', type: 'string', default: '' },
+							{
+								displayName: 'Operator',
+								name: 'operator',
+								type: 'options',
+								options: [
+									{ name: 'Contains', value: 'contains' },
+									{ name: 'Equals', value: 'equals' },
+									{ name: 'Is Empty', value: 'isEmpty' },
+									{ name: 'Is Not Empty', value: 'isNotEmpty' },
+									{ name: 'Not Equals', value: 'notEquals' },
+								],
+								default: 'equals',
+							},
+							{ displayName: 'Value', name: 'value', type: 'string', default: '' },
+						],
+					},
+				],
+			},
+			{
+				displayName: 'Leave Out Churned and Prospect Accounts',
+				name: 'excludeStatuses',
+				type: 'boolean',
+				default: false,
+				displayOptions: { show: { entity: ['account'] } },
+			},
+			{
+				displayName: 'Status Field',
+				name: 'statusField',
+				type: 'string',
+				default: 'status',
+				displayOptions: { show: { entity: ['account'], excludeStatuses: [true] } },
+			},
+			{
+				displayName: 'Statuses to Leave Out',
+				name: 'excludedStatuses',
+				type: 'string',
+				default: 'Churned, Prospect',
+				description: 'Comma-separated status values',
+				displayOptions: { show: { entity: ['account'], excludeStatuses: [true] } },
+			},
+			{
+				displayName: 'Date Column',
+				name: 'dateColumn',
+				type: 'string',
+				default: 'date',
+				description: 'With this column in the rows, duplicates are counted per account and date (history loads)',
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const rows = this.getInputData(0);
+		const directory = this.getInputData(1) ?? [];
+		const entity = this.getNodeParameter('entity', 0) as 'account' | 'stakeholder';
+		const excludeStatuses = entity === 'account' && (this.getNodeParameter('excludeStatuses', 0, false) as boolean);
+		const scope = entity === 'account' ? (this.getNodeParameter('scope', 0, 'all') as string) : 'all';
+		const options: MatcherOptions = {
+			entity,
+			matchingType: this.getNodeParameter(entity === 'account' ? 'accountMatchingType' : 'stakeholderMatchingType', 0) as MatchingType,
+			matchingColumn: (this.getNodeParameter('matchingColumn', 0) as string).trim(),
+			directoryKeyField: (this.getNodeParameter('directoryKeyField', 0) as string).trim(),
+			directoryIdField: (this.getNodeParameter('directoryIdField', 0) as string).trim(),
+			duplicates: this.getNodeParameter('duplicates', 0) as MatcherOptions['duplicates'],
+			dateColumn: (this.getNodeParameter('dateColumn', 0, 'date') as string).trim(),
+			scope: {
+				filters: scope === 'filter' ? (((this.getNodeParameter('filters', 0, {}) as { filter?: ScopeFilter[] }).filter ?? []) as ScopeFilter[]) : [],
+				statusField: excludeStatuses ? (this.getNodeParameter('statusField', 0) as string) : undefined,
+				excludedStatuses: excludeStatuses
+					? String(this.getNodeParameter('excludedStatuses', 0)).split(',').map((s) => s.trim()).filter(Boolean)
+					: [],
+			},
+		};
+		if (!options.matchingColumn) {
+			throw new NodeOperationError(this.getNode(), 'Matching Property Name is empty', {
+				description: 'Enter the CSV column that holds the identity, e.g. salesforce_id.',
+			});
+		}
+		const index = indexDirectory(directory.map((d) => d.json), options);
+		let result;
+		try {
+			result = matchRows(rows.map((r) => r.json), index, options);
+		} catch (error) {
+			if (error instanceof MissingMatchingColumnError) throw new NodeOperationError(this.getNode(), error.message);
+			throw error;
+		}
+		const summary = `${index.inScope} of ${index.total} ${entity}s in scope; ${result.matched.length} rows matched, ${result.unmatched.length} unmatched, ${result.ambiguous.length} ambiguous, ${result.duplicates} duplicates`;
+		this.logger.info(`Account Matcher: ${summary}`);
+		this.addExecutionHints?.({ message: summary, location: 'outputPane' });
+		const out = (list: typeof result.matched, withScope = false): INodeExecutionData[] =>
+			list.map(({ source, match }) => ({
+				json: { ...rows[source].json, _match: { ...match, ...(withScope ? { inScope: index.inScope } : {}) } } as IDataObject,
+				pairedItem: { item: source, input: 0 },
+			}));
+		return [out(result.matched, true), out(result.unmatched), out(result.ambiguous)];
+	}
+}

@@ -1,0 +1,149 @@
+import type { INodeParameters } from 'n8n-workflow';
+
+import { crmIdKey, domainKey, nameKey, emailKey, salesforce18 } from '../lib/matching/normalise';
+import { buildWorkflow, connect, execute, node, outputOf, poll, runError, TYPES } from './helpers/engine';
+import { newBucket, testSettings } from './helpers/s3';
+
+const credentials = () => ({ s3InboundAwsApi: testSettings() });
+
+describe('matching keys', () => {
+	it('CRM ID: a 15-character Salesforce ID matches its 18-character form; only 18-character IDs ignore case', () => {
+		expect(salesforce18('a0D30000001n7Pi')).toBe('a0D30000001n7PiEAI');
+		expect(salesforce18('0019000000B98de')).toBe('0019000000B98deAAB');
+		expect(crmIdKey(' a0D30000001n7Pi ')).toEqual(crmIdKey('a0D30000001n7PiEAI'));
+		expect(crmIdKey('A0D30000001N7PIEAI')).toEqual(crmIdKey('a0D30000001n7PiEAI'));
+		expect(crmIdKey('a0d30000001n7pi')).not.toEqual(crmIdKey('a0D30000001n7Pi'));
+		expect(crmIdKey('0019000000b98DEAAB')).toEqual(crmIdKey('0019000000B98de'));
+	});
+
+	it('Domain: from URLs, emails and hosts, on the registrable domain, never a free-mail domain', () => {
+		expect(domainKey('https://www.Acme.co.uk/about')).toEqual({ key: 'acme.co.uk' });
+		expect(domainKey('someone@acme.co.uk')).toEqual({ key: 'acme.co.uk' });
+		expect(domainKey('shop.acme.co.uk')).toEqual({ key: 'acme.co.uk' });
+		expect(domainKey('acme.github.io')).toEqual({ key: 'acme.github.io' });
+		expect(domainKey('acme.github.io')).not.toEqual(domainKey('other.github.io'));
+		expect(domainKey('bücher.de')).toEqual({ key: 'xn--bcher-kva.de' });
+		expect(domainKey('jane@gmail.com')).toEqual({ reason: expect.stringContaining('free-mail') });
+	});
+
+	it('Name: case, punctuation, spacing, accents and legal suffixes folded', () => {
+		expect(nameKey('ACME, Inc.')).toEqual({ key: 'acme' });
+		expect(nameKey('  Acme   Incorporated ')).toEqual({ key: 'acme' });
+		expect(nameKey('Société Générale S.A.')).toEqual({ key: 'societe generale' });
+		expect(nameKey('Müller GmbH')).toEqual(nameKey('Muller'));
+		expect(nameKey('Acme Co., Ltd.')).toEqual({ key: 'acme' });
+	});
+
+	it('Email: trimmed and lower-cased only', () => {
+		expect(emailKey(' Jane.Doe+x@Example.COM ')).toEqual({ key: 'jane.doe+x@example.com' });
+	});
+});
+
+const DIRECTORY = [
+	{ id: 'acc-1', crmId: 'a0D30000001n7PiEAI', name: 'Acme Inc', domain: 'acme.co.uk', status: 'Active', tier: 'Gold' },
+	{ id: 'acc-2', crmId: '0019000000B98deAAB', name: 'Globex LLC', domain: 'globex.com', status: 'Churned', tier: 'Gold' },
+	{ id: 'acc-3', crmId: '001000000000003AAA', name: 'Initech', domain: 'initech.com', status: 'Prospect', tier: 'Silver' },
+	{ id: 'acc-4', crmId: '001000000000004AAA', name: 'Acme, Inc.', domain: 'acme-corp.com', status: 'Active', tier: 'Silver' },
+];
+
+async function runMatcher(csv: string, matcher: INodeParameters, directory: object[] = DIRECTORY) {
+	const { bucket, store } = await newBucket();
+	await store.write('accounts.csv', csv);
+	const workflow = buildWorkflow({
+		nodes: [
+			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
+			node('CRM', TYPES.directory, { records: JSON.stringify(directory) }),
+			node('Account Matcher', TYPES.accountMatcher, { entity: 'account', directoryIdField: 'id', duplicates: 'rejectAll', ...matcher }),
+		],
+		connections: connect(['Trigger', 'Account Matcher', 0, 0], ['Trigger', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
+	});
+	const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+	const pick = (output: number) => outputOf(run, 'Account Matcher', output).map((i) => i.json as Record<string, unknown> & { _match: Record<string, unknown> });
+	return { run, matched: pick(0), unmatched: pick(1), ambiguous: pick(2) };
+}
+
+describe('Account Matcher in the engine', () => {
+	it('matches by CRM ID in either Salesforce form and attaches the account id', async () => {
+		const { matched, unmatched } = await runMatcher('sfid,health\na0D30000001n7Pi,80\n0019000000b98DEAAB,70\n001XXXXXXXXXXXX,1\n', {
+			matchingColumn: 'sfid',
+			accountMatchingType: 'crmId',
+			directoryKeyField: 'crmId',
+		});
+		expect(matched.map((m) => [m.sfid, m._match.id])).toEqual([
+			['a0D30000001n7Pi', 'acc-1'],
+			['0019000000b98DEAAB', 'acc-2'],
+		]);
+		expect(matched[0].health).toBe('80');
+		expect(unmatched.map((u) => u._match.reason)).toEqual(['no account in scope has this crmId']);
+	});
+
+	it('matches by domain from messy values, never by a free-mail domain', async () => {
+		const { matched, unmatched } = await runMatcher('site\nhttps://www.Acme.co.uk/about\nsomeone@globex.com\njane@gmail.com\n', {
+			matchingColumn: 'site',
+			accountMatchingType: 'domain',
+			directoryKeyField: 'domain',
+		});
+		expect(matched.map((m) => m._match.id)).toEqual(['acc-1', 'acc-2']);
+		expect(unmatched[0]._match.reason).toMatch(/gmail\.com' is a free-mail domain/);
+	});
+
+	it('sends rows whose key is shared by several accounts to Ambiguous, with every candidate', async () => {
+		const { ambiguous, matched } = await runMatcher('company\n"ACME,  Inc."\nInitech\n', {
+			matchingColumn: 'company',
+			accountMatchingType: 'name',
+			directoryKeyField: 'name',
+		});
+		expect(ambiguous).toHaveLength(1);
+		expect((ambiguous[0]._match.candidates as Array<{ id: string }>).map((c) => c.id)).toEqual(['acc-1', 'acc-4']);
+		expect(matched.map((m) => m._match.id)).toEqual(['acc-3']);
+	});
+
+	it.each([
+		['rejectAll', [], ['acc-1', 'acc-1']],
+		['keepFirst', ['10'], ['acc-1']],
+		['keepLast', ['30'], ['acc-1']],
+	])('applies the duplicates policy %s, and reports the duplicates', async (policy, kept, reported) => {
+		const { matched, unmatched } = await runMatcher('sfid,score\na0D30000001n7Pi,10\na0D30000001n7PiEAI,20\nA0D30000001N7PIEAI,30\n', {
+			matchingColumn: 'sfid',
+			directoryKeyField: 'crmId',
+			duplicates: policy,
+		});
+		expect(matched.map((m) => m.score)).toEqual(kept);
+		expect(unmatched.map((u) => u._match.id)).toEqual(reported.length === 2 ? ['acc-1', 'acc-1', 'acc-1'] : ['acc-1', 'acc-1']);
+		expect(unmatched.every((u) => String(u._match.reason).startsWith('duplicate:'))).toBe(true);
+	});
+
+	it('with a date column, keeps one row per account and date', async () => {
+		const { matched, unmatched } = await runMatcher('sfid,date,score\na0D30000001n7Pi,2024-03-15,1\na0D30000001n7Pi,2024-03-16,2\na0D30000001n7Pi,2024-03-16,3\n', {
+			matchingColumn: 'sfid',
+			directoryKeyField: 'crmId',
+			duplicates: 'keepLast',
+		});
+		expect(matched.map((m) => [m.date, m.score])).toEqual([
+			['2024-03-15', '1'],
+			['2024-03-16', '3'],
+		]);
+		expect(unmatched).toHaveLength(1);
+	});
+
+	it('leaves churned and prospect accounts out of scope, and applies filters', async () => {
+		const csv = 'sfid\na0D30000001n7Pi\n0019000000B98de\n001000000000003AAA\n001000000000004AAA\n';
+		const { matched, unmatched } = await runMatcher(csv, {
+			matchingColumn: 'sfid',
+			directoryKeyField: 'crmId',
+			excludeStatuses: true,
+			statusField: 'status',
+			excludedStatuses: 'Churned, Prospect',
+			scope: 'filter',
+			filters: { filter: [{ field: 'tier', operator: 'equals', value: 'gold' }] },
+		});
+		expect(matched.map((m) => m._match.id)).toEqual(['acc-1']);
+		expect(matched[0]._match.inScope).toBe(1);
+		expect(unmatched).toHaveLength(3);
+	});
+
+	it('says which column is missing when the matching column is not in the rows', async () => {
+		const { run } = await runMatcher('crm,score\n1,2\n', { matchingColumn: 'salesforce_id', directoryKeyField: 'crmId' });
+		expect(runError(run)).toMatch(/The matching column 'salesforce_id' is not in the rows. Their columns are: crm, score/);
+	});
+});
