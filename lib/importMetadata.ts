@@ -19,6 +19,10 @@ export interface ImportBatch {
 	/** Where the folder's files go when done, e.g. `base/processed/20240101/`. */
 	processedFolder: string;
 	markerKey: string;
+	/** The marker's LastModified (ISO): tells one upload of a dt= folder from a later one. */
+	markerLastModified?: string;
+	/** The folder's data files, in the order they are read. */
+	dataFiles: string[];
 	/** How many times this batch has been handed on; above 1 means its rows may come again. */
 	attempt: number;
 	/** Set when an earlier run decided the outcome but did not finish: the batch only needs completing. */

@@ -53,6 +53,7 @@ export interface FolderListing {
 	folder: string;
 	folderName: string;
 	markerKey?: string;
+	markerLastModified?: Date;
 	/** Data files in name order. */
 	dataFiles: S3ObjectInfo[];
 }
@@ -96,7 +97,10 @@ export class CurrentListingBuilder {
 			this.byFolder.set(folder, listing);
 		}
 		if (inside.includes('/') || inside === '') return;
-		if (inside === this.markerName) listing.markerKey = object.key;
+		if (inside === this.markerName) {
+			listing.markerKey = object.key;
+			listing.markerLastModified = object.lastModified;
+		}
 		else if (this.isDataFile(inside)) listing.dataFiles.push(object);
 	}
 
@@ -188,6 +192,8 @@ export function planMarkerFolders(listing: CurrentListing, previous: MarkerState
 				date,
 				processedFolder: `${base}processed/${date}/`,
 				markerKey: folder.markerKey,
+				...(folder.markerLastModified ? { markerLastModified: folder.markerLastModified.toISOString() } : {}),
+				dataFiles: folder.dataFiles.map((f) => f.key),
 				attempt,
 				...('error' in parsed ? { error: `${parsed.error}; rename the folder to a real date` } : {}),
 				...(folder.dataFiles.length === 0 && !('error' in parsed)

@@ -1,6 +1,6 @@
 import type { CsvEncoding } from '../csv/reader';
 import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../importMetadata';
-import { JOURNAL_FILE } from '../px/layout';
+import { readJournal } from '../px/complete';
 import { S3InboundError } from '../s3/errors';
 import type { S3Store } from '../s3/store';
 import { CurrentListingBuilder, joinFolders, planMarkerFolders, splitBucketPath, type MarkerState } from './markerFolders';
@@ -191,7 +191,7 @@ async function readBatch(
 ): Promise<Array<Record<string, unknown>>> {
 	const fileFor = (key: string, error?: string): ImportFile => ({ bucket: batch.bucket, key, etag: '', size: 0, batch, ...(error ? { error } : {}) });
 	if (batch.error) return [problemItem(fileFor(batch.markerKey, batch.error))];
-	if (!o.manual && (await store.head(`${batch.processedFolder}${JOURNAL_FILE}`))) {
+	if (!o.manual && (await readJournal(store, batch))) {
 		batch.resume = true;
 		return [problemItem(fileFor(batch.markerKey))];
 	}

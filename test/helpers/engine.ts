@@ -262,3 +262,32 @@ export function connect(...links: Array<[string, string, number?, number?]>): IC
 	}
 	return connections;
 }
+
+/**
+ * Records what nodes log through n8n's logger (the one `this.logger` returns), for the duration
+ * of `fn`, so tests can read the log and check that no secret reaches it.
+ */
+export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; logs: string[] }> {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	const { Container } = require('@n8n/di') as typeof import('@n8n/di');
+	const { Logger } = require('@n8n/backend-common') as typeof import('@n8n/backend-common');
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	const original = Container.get(Logger);
+	const logs: string[] = [];
+	const record = (level: string) => (message: string, meta?: object) => {
+		logs.push(`${level}: ${message}${meta ? ` ${JSON.stringify(meta)}` : ''}`);
+	};
+	const capturing = {
+		error: record('error'),
+		warn: record('warn'),
+		info: record('info'),
+		debug: record('debug'),
+		scoped: () => capturing,
+	};
+	Container.set(Logger, capturing as unknown as InstanceType<typeof Logger>);
+	try {
+		return { result: await fn(), logs };
+	} finally {
+		Container.set(Logger, original);
+	}
+}

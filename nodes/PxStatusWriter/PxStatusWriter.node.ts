@@ -1,0 +1,192 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type IPairedItemData,
+} from 'n8n-workflow';
+
+import { importOf, type ImportMetadata } from '../../lib/importMetadata';
+import { sendCallback } from '../../lib/px/callback';
+import { completeBatch } from '../../lib/px/complete';
+import { BatchCollector, decideOutcome } from '../../lib/px/outcome';
+import { redact } from '../../lib/redact';
+import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
+import { S3Store } from '../../lib/s3/store';
+import { testS3InboundCredential } from '../shared/credentialTest';
+
+const TRIGGER_TYPE_SUFFIX = '.s3CsvInboundTrigger';
+
+export class PxStatusWriter implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'PX Status Writer',
+		name: 'pxStatusWriter',
+		icon: { light: 'file:pxStatusWriter.svg', dark: 'file:pxStatusWriter.dark.svg' },
+		group: ['output'],
+		version: 1,
+		description: 'Closes marker-folder imports: status.txt, files moved to processed/, status callback',
+		defaults: { name: 'PX Status Writer' },
+		inputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		inputNames: ['Imported Rows', 'Failed Rows', 'Rejected'],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' },
+			{ name: 'importStatusCallbackApi', required: true, displayOptions: { show: { sendCallback: [true] } } },
+		],
+		properties: [
+			{
+				displayName:
+					'Connect the destination’s output to Imported Rows, its error output (On Error: Continue (using error output)) to Failed Rows, and the Field Mapper’s Rejected output to Rejected. Each batch folder gets one status.txt and one callback.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Send Status Callback',
+				name: 'sendCallback',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to POST {folder_path, success, message} to the endpoint in the Import Status Callback API credential',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{ displayName: 'Callback Timeout (Seconds)', name: 'timeoutSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
+					{ displayName: 'Callback Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 4, description: 'Network errors, 429 and 5xx answers are retried up to this many attempts in all' },
+					{ displayName: 'Callback Retry Delay (Ms)', name: 'retryDelayMs', type: 'number', typeOptions: { minValue: 0 }, default: 1000, description: 'The first retry’s delay; it doubles with each retry, up to 30 s' },
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: { s3InboundAwsApiTest: testS3InboundCredential },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const inputOrEmpty = (index: number): INodeExecutionData[] => {
+			try {
+				return this.getInputData(index) ?? [];
+			} catch {
+				return [];
+			}
+		};
+		const imported = inputOrEmpty(0);
+		const failedRows = inputOrEmpty(1);
+		const rejected = inputOrEmpty(2);
+		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const callbackOn = this.getNodeParameter('sendCallback', 0, false) as boolean;
+		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
+		const callbackCredential = callbackOn ? await this.getCredentials('importStatusCallbackApi') : undefined;
+		const apiKey = callbackCredential?.apiKey as string | undefined;
+		const secrets = [...secretsOf(settings), apiKey];
+
+		// Rows whose destination replaced their JSON are traced back to the trigger's item.
+		const trigger = this.getParentNodes(this.getNode().name).find((n) => n.type.endsWith(TRIGGER_TYPE_SUFFIX));
+		const proxy = trigger ? this.getWorkflowDataProxy(0) : undefined;
+		const sourceOf = (input: number) => {
+			try {
+				return this.getInputSourceData(input);
+			} catch {
+				return undefined;
+			}
+		};
+		const trace = (item: INodeExecutionData, input: number): ImportMetadata | undefined => {
+			const own = importOf(item.json);
+			const source = own ? undefined : sourceOf(input);
+			if (own || !proxy || !source || !trigger || item.pairedItem === undefined) return own;
+			const paired = (Array.isArray(item.pairedItem) ? item.pairedItem[0] : typeof item.pairedItem === 'number' ? { item: item.pairedItem } : item.pairedItem) as IPairedItemData;
+			try {
+				const origin = proxy.$getPairedItem(trigger.name, source, paired);
+				return origin ? importOf(origin.json) : undefined;
+			} catch {
+				return undefined;
+			}
+		};
+
+		const collector = new BatchCollector();
+		let unattributed = 0;
+		for (const item of imported) {
+			const meta = trace(item, 0);
+			if (!meta || !collector.delivered(meta)) unattributed++;
+		}
+		for (const item of failedRows) {
+			const meta = trace(item, 1);
+			const error = item.json.error ?? item.error?.message ?? 'the destination failed on this row';
+			if (!meta || !collector.failed(meta, typeof error === 'string' ? error : JSON.stringify(error))) unattributed++;
+		}
+		for (const item of rejected) {
+			const meta = importOf(item.json);
+			if (!meta) {
+				unattributed++;
+				continue;
+			}
+			const reasons = Array.isArray(item.json.reasons) ? (item.json.reasons as string[]) : meta.file.error ? [meta.file.error] : [];
+			collector.rejected(meta, reasons, item.json.resume === true);
+		}
+		if (unattributed > 0) {
+			this.logger.warn(`PX Status Writer: ${unattributed} items carry no import metadata and could not be traced to a batch folder; they are not counted.`);
+		}
+
+		const results: INodeExecutionData[] = [];
+		const failures: string[] = [];
+		for (const tally of collector.all()) {
+			const batch = tally.batch;
+			const store = new S3Store(s3ClientFor(settings), batch.bucket);
+			const outcome = tally.resume ? undefined : decideOutcome(tally);
+			try {
+				const done = await completeBatch(
+					store,
+					batch,
+					outcome,
+					callbackOn
+						? async (journal) =>
+								await sendCallback({
+									url: String(callbackCredential?.url ?? ''),
+									apiKey,
+									body: journal.callback,
+									idempotencyKey: journal.idempotencyKey,
+									timeoutMs: Number(options.timeoutSeconds ?? 10) * 1000,
+									maxAttempts: Number(options.maxAttempts ?? 4),
+									retryDelayMs: Number(options.retryDelayMs ?? 1000),
+								})
+						: undefined,
+				);
+				if (done.callback && !done.callback.delivered) {
+					this.logger.warn(redact(`PX Status Writer: the status callback for ${batch.processedFolder} failed after ${done.callback.attempts} attempts: ${done.callback.error}`, secrets));
+				}
+				results.push({
+					json: {
+						folder: batch.folder,
+						processedFolder: batch.processedFolder,
+						success: done.journal.success,
+						status: done.journal.success ? 'SUCCESS' : 'ERROR',
+						message: done.journal.callback.message,
+						resumed: done.resumed,
+						attempt: batch.attempt,
+						counts: outcome ? { uploaded: outcome.uploaded, failed: outcome.failed, rejectedFiles: outcome.rejectedFiles, missing: outcome.missing, files: batch.dataFiles.length } : {},
+						callback: done.callback ? { ...done.callback, error: done.callback.error ? redact(done.callback.error, secrets) : undefined } : { sent: false },
+					},
+				});
+			} catch (error) {
+				const e = error as Error & { hint?: string };
+				const message = redact(`${batch.folder}: ${e.message}${e.hint ? `. ${e.hint}` : ''}`, secrets);
+				failures.push(message);
+				results.push({ json: { folder: batch.folder, processedFolder: batch.processedFolder, success: false, error: message } });
+			}
+		}
+		if (failures.length > 0 && !this.continueOnFail()) {
+			throw new NodeOperationError(this.getNode(), `Could not complete ${failures.length} batch folder(s): ${failures.join('; ')}`, {
+				description: 'Nothing was lost: the folder stays under current/ and the next run completes it with the same status.',
+			});
+		}
+		return [results];
+	}
+}

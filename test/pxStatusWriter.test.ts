@@ -1,0 +1,187 @@
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
+import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES } from './helpers/engine';
+import { startReceiver, type Receiver } from './helpers/http';
+import { gzip, newBucket, testSettings } from './helpers/s3';
+import { received } from './helpers/TestDestination.node';
+
+const API_KEY = 'px-callback-key-7f3e9a';
+const HEADER = 'id,score';
+
+let receiver: Receiver;
+beforeEach(async () => {
+	receiver = await startReceiver([200]);
+	received.length = 0;
+});
+afterEach(async () => await receiver.close());
+
+const credentials = () => ({
+	s3InboundAwsApi: testSettings(),
+	importStatusCallbackApi: { url: receiver.url, apiKey: API_KEY },
+});
+
+function pxWorkflow(bucket: string, staticData: IDataObject = {}, destination: IDataObject = {}) {
+	return buildWorkflow({
+		nodes: [
+			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', options: { leaseMinutes: 1 } }),
+			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
+			node('Destination', TYPES.destination, destination, { onError: 'continueErrorOutput' }),
+			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: { retryDelayMs: 10, timeoutSeconds: 2 } }),
+		],
+		connections: connect(
+			['Trigger', 'Field Mapper'],
+			['Field Mapper', 'Destination', 0, 0],
+			['Field Mapper', 'PX Status Writer', 1, 2],
+			['Destination', 'PX Status Writer', 0, 0],
+			['Destination', 'PX Status Writer', 1, 1],
+		),
+		staticData,
+	});
+}
+
+async function seed(files: Record<string, string>, date = '20240101') {
+	const { bucket, store } = await newBucket();
+	for (const [name, text] of Object.entries(files)) await store.write(`px/current/dt=${date}/${name}`, name.endsWith('.gz') ? gzip(text) : text);
+	await store.write(`px/current/dt=${date}/_SUCCESS`, '');
+	return { bucket, store };
+}
+
+async function keys(store: { listObjects(p: string): Promise<Array<{ key: string }>> }) {
+	return (await store.listObjects('')).map((o) => o.key).sort();
+}
+
+async function runOnce(bucket: string, staticData: IDataObject = {}, destination: IDataObject = {}) {
+	const workflow = pxWorkflow(bucket, staticData, destination);
+	const data = await poll(workflow, 'Trigger', credentials());
+	if (!data) return { run: undefined, out: [] as INodeExecutionData[], workflow };
+	const run = await execute(workflow, 'Trigger', data, credentials());
+	// The whole batch is seen in one execution of the status writer.
+	expect(run.data.resultData.runData['PX Status Writer']).toHaveLength(1);
+	return { run, out: outputOf(run, 'PX Status Writer'), workflow };
+}
+
+const rows = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `${from + i},${i}`).join('\n');
+
+describe('PX Status Writer in the engine', () => {
+	it('all valid: SUCCESS with the count, everything moved, one callback', async () => {
+		const { bucket, store } = await seed({ 'a.csv.gz': `${HEADER}\n${rows(3)}\n`, 'b.csv': `${HEADER}\n${rows(2, 10)}\n` });
+		const { out } = await runOnce(bucket);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n5 records were uploaded\n');
+		expect(await keys(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv.gz', 'px/processed/20240101/b.csv', 'px/processed/20240101/status.txt']);
+		expect(receiver.requests).toHaveLength(1);
+		expect(receiver.requests[0].method).toBe('POST');
+		expect(receiver.requests[0].headers['x-api-key']).toBe(API_KEY);
+		expect(JSON.parse(receiver.requests[0].body)).toEqual({ folder_path: 'px/processed/20240101', success: true, message: '5 records were uploaded' });
+		expect(out.map((o) => o.json.status)).toEqual(['SUCCESS']);
+		expect(received.flat()).toHaveLength(5);
+	});
+
+	it('one invalid file: ERROR with its reasons; the valid file’s rows still delivered; all moved', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n`, 'b.csv': `id,flantana_carteret\n1,x\n` });
+		await runOnce(bucket);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			"ERROR\nParsing Errors:[\n       b.csv: Unknown column: 'flantana_carteret'\n]\n2 records were uploaded\n",
+		);
+		expect((await keys(store)).filter((k) => k.includes('current/'))).toEqual([]);
+		expect(JSON.parse(receiver.requests[0].body).success).toBe(false);
+	});
+
+	it('all rejected: no row reaches the destination, and the batch is still closed with ERROR', async () => {
+		const { bucket, store } = await seed({ 'a.csv': 'score\n1\n', 'b.csv.gz': 'not,gzip\n' });
+		await store.write('px/current/dt=20240101/b.csv.gz', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]));
+		await runOnce(bucket);
+		expect(received).toEqual([]);
+		const status = await store.readText('px/processed/20240101/status.txt');
+		expect(status).toMatch(/^ERROR\nParsing Errors:\[\n {7}a\.csv: Missing required column: 'id',\n {7}b\.csv\.gz: .*gzip data is corrupt or truncated.*\n\]\n0 records were uploaded\n$/);
+		expect(receiver.requests).toHaveLength(1);
+	});
+
+	it('rows the destination failed on, through its error output, make the batch ERROR and are counted', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(4)}\n` });
+		const { out } = await runOnce(bucket, {}, { failWhen: 'id', failValue: '3' });
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'ERROR\nDestination Errors:[\n       a.csv row 3: Destination refused row 2\n]\n3 records were uploaded\n',
+		);
+		expect(out[0].json.counts).toMatchObject({ uploaded: 3, failed: 1 });
+	});
+
+	it('retries a callback that answers 500 twice, then delivers it once with a stable idempotency key', async () => {
+		receiver.answers = [500, 500, 200];
+		const { bucket } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
+		const { out } = await runOnce(bucket);
+		expect(receiver.requests).toHaveLength(3);
+		expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(1);
+		expect(new Set(receiver.requests.map((r) => r.headers['idempotency-key'])).size).toBe(1);
+		expect(out[0].json.callback).toMatchObject({ delivered: true, attempts: 3, status: 200 });
+	});
+
+	it('does not retry a 401, reports it, and still writes the status and moves the files', async () => {
+		receiver.answers = [401];
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
+		const {
+			result: { out },
+			logs,
+		} = await captureLogs(() => runOnce(bucket));
+		expect(receiver.requests).toHaveLength(1);
+		expect(out[0].json.callback).toMatchObject({ delivered: false, attempts: 1, status: 401 });
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n1 records were uploaded\n');
+		// The API key appears nowhere but in the request header.
+		const everything = [JSON.stringify(out), ...logs, ...(await Promise.all((await keys(store)).map((k) => store.readText(k))))].join('\n');
+		expect(everything).not.toContain(API_KEY);
+		expect(logs.join('\n')).toMatch(/status callback for px\/processed\/20240101\/ failed after 1 attempts: the endpoint answered 401/);
+	});
+
+	it('a move interrupted after the copy is completed by the next run: nothing lost, nothing duplicated, same status', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n`, 'b.csv': `${HEADER}\n${rows(2, 5)}\n` });
+		// moto cannot be made to fail one DeleteObject, so the shared client's middleware fails the
+		// delete of b.csv once, after its copy was made: an injected fault.
+		const client = s3ClientFor(settingsFromCredential(testSettings() as unknown as Record<string, unknown>));
+		let failed = 0;
+		client.middlewareStack.add(
+			(next, context) => async (args) => {
+				const input = args.input as { Key?: string };
+				if (context.commandName === 'DeleteObjectCommand' && input.Key?.endsWith('current/dt=20240101/b.csv') && failed === 0) {
+					failed++;
+					throw Object.assign(new Error('injected'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+				}
+				return await next(args);
+			},
+			{ step: 'initialize', name: 'failOneDelete' },
+		);
+		const staticData: IDataObject = {};
+		let first;
+		try {
+			first = await runOnce(bucket, staticData);
+		} finally {
+			client.middlewareStack.remove('failOneDelete');
+		}
+		expect(runError(first.run!)).toMatch(/Could not complete 1 batch folder.*delete s3:\/\/.*b\.csv/);
+		expect(await keys(store)).toEqual([
+			'px/current/dt=20240101/_SUCCESS',
+			'px/current/dt=20240101/b.csv',
+			'px/processed/20240101/.s3-inbound-batch.json',
+			'px/processed/20240101/a.csv',
+			'px/processed/20240101/b.csv',
+		]);
+		expect(received.flat()).toHaveLength(4);
+
+		// The lease runs out; the next poll hands the folder on to be completed, not re-imported.
+		const state = staticData['node:Trigger'] as { lastCheck: number; marker: { leases: Record<string, { until: number }> } };
+		for (const lease of Object.values(state.marker.leases)) lease.until = 0;
+		state.lastCheck = 0;
+		const second = await runOnce(bucket, staticData);
+		expect(second.out[0].json).toMatchObject({ resumed: true, status: 'SUCCESS', attempt: 2 });
+		expect(received.flat()).toHaveLength(4);
+		expect(await keys(store)).toEqual([
+			'px/processed/20240101/_SUCCESS',
+			'px/processed/20240101/a.csv',
+			'px/processed/20240101/b.csv',
+			'px/processed/20240101/status.txt',
+		]);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n4 records were uploaded\n');
+		// The callback went once per run that reached it, with the same body and key.
+		expect(receiver.requests.length).toBeGreaterThanOrEqual(1);
+		expect(new Set(receiver.requests.map((r) => `${r.body}|${String(r.headers['idempotency-key'])}`)).size).toBe(1);
+	});
+});
