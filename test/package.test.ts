@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { PackageDirectoryLoader } from 'n8n-core';
+
+import { captureLogs } from './helpers/engine';
+
+const root = resolve(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+	name: string;
+	n8n: { nodes: string[]; credentials: string[] };
+	keywords: string[];
+};
+
+describe('the built package, loaded the way n8n loads community packages', () => {
+	beforeAll(() => {
+		execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
+	}, 180_000);
+
+	it('declares itself as a community node package', () => {
+		expect(pkg.keywords).toContain('n8n-community-node-package');
+		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) expect(existsSync(join(root, file))).toBe(true);
+	});
+
+	it('loads every node and credential with its icons, without error or warning', async () => {
+		const { result: loader, logs } = await captureLogs(async () => {
+			const l = new PackageDirectoryLoader(root);
+			await l.loadAll();
+			return l;
+		});
+		expect(logs.filter((l) => /^(warn|error)/.test(l))).toEqual([]);
+		expect(loader.packageName).toBe(pkg.name);
+		expect(loader.types.nodes.map((n) => n.name).sort()).toEqual(['accountMatcher', 'fieldMapper', 'pxStatusWriter', 's3CsvInboundTrigger']);
+		expect(Object.keys(loader.known.nodes).sort()).toEqual(['accountMatcher', 'fieldMapper', 'pxStatusWriter', 's3CsvInboundTrigger']);
+		expect(loader.types.credentials.map((c) => c.name).sort()).toEqual(['importStatusCallbackApi', 's3InboundAwsApi']);
+		const iconFiles = [...loader.types.nodes, ...loader.types.credentials].flatMap((t) => {
+			const icon = (t as { iconUrl?: string | { light: string; dark: string } }).iconUrl;
+			expect(icon).toBeDefined();
+			return typeof icon === 'string' ? [icon] : [icon!.light, icon!.dark];
+		});
+		expect(iconFiles).toHaveLength(12);
+		for (const url of iconFiles) {
+			const file = url.replace(/^icons\/[^/]+\//, '');
+			expect(existsSync(join(root, file))).toBe(true);
+		}
+		// Polling triggers get n8n's Poll Times parameter from the loader.
+		const trigger = loader.types.nodes.find((n) => n.name.endsWith('s3CsvInboundTrigger'));
+		expect(trigger?.properties.some((p) => p.name === 'pollTimes')).toBe(true);
+		// Codex files are read: categories show in the nodes panel.
+		expect(trigger?.codex?.categories).toEqual(['Data & Storage']);
+	});
+});
