@@ -81,6 +81,8 @@ export class S3InboundAwsApi implements ICredentialType {
 			placeholder: 'arn:aws:iam::123456789012:role/s3-import-role',
 			displayOptions: { show: { authentication: ['assumeRole'] } },
 		},
+		// The external ID is treated as a secret: it must not appear in logs, errors or status files.
+		// eslint-disable-next-line @n8n/community-nodes/credential-unnecessary-password
 		{
 			displayName: 'External ID',
 			name: 'externalId',

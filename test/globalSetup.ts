@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startMoto, type MotoServer } from './helpers/moto';
 
 declare global {
-	// eslint-disable-next-line no-var
+	 
 	var __MOTO__: MotoServer | undefined;
 }
 

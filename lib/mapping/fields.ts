@@ -141,6 +141,7 @@ export class FieldMapping {
 		definitions: FieldDefinition[],
 		readonly options: MapperOptions,
 	) {
+		if (definitions.length === 0) throw new MappingConfigError('No fields are defined: add fields, or give the field definitions as JSON.');
 		checkDefinitions(definitions);
 		const trueSet = new Set(['true', ...(options.trueValues ?? []).map((v) => v.trim().toLowerCase())]);
 		const falseSet = new Set(['false', ...(options.falseValues ?? []).map((v) => v.trim().toLowerCase())]);

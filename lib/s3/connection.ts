@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
@@ -180,4 +181,18 @@ export function settingsFromCredential(data: Record<string, unknown>): S3Connect
 		forcePathStyle: endpoint ? data.forcePathStyle !== false : false,
 		stsEndpoint: text('stsEndpoint'),
 	};
+}
+
+/** Asks STS who the credential is (after assuming the role, if set): the credential test's check. */
+export async function whoAmI(settings: S3ConnectionSettings): Promise<string | undefined> {
+	const sts = new STSClient({
+		region: settings.region,
+		credentials: credentialProvider(settings),
+		...(settings.stsEndpoint ? { endpoint: settings.stsEndpoint } : {}),
+	});
+	try {
+		return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+	} finally {
+		sts.destroy();
+	}
 }

@@ -205,8 +205,9 @@ export class AccountMatcher implements INodeType {
 		try {
 			result = matchRows(rows.map((r) => r.json), index, options);
 		} catch (error) {
-			if (error instanceof MissingMatchingColumnError) throw new NodeOperationError(this.getNode(), error.message);
-			throw error;
+			throw new NodeOperationError(this.getNode(), error as Error, {
+				description: error instanceof MissingMatchingColumnError ? undefined : 'The rows could not be matched.',
+			});
 		}
 		const summary = `${index.inScope} of ${index.total} ${entity}s in scope; ${result.matched.length} rows matched, ${result.unmatched.length} unmatched, ${result.ambiguous.length} ambiguous, ${result.duplicates} duplicates`;
 		this.logger.info(`Account Matcher: ${summary}`);

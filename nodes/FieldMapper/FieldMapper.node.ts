@@ -8,7 +8,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { FieldMapping, fieldsFromJson, MappingConfigError, type FieldDefinition, type FieldType } from '../../lib/mapping/fields';
+import { FieldMapping, fieldsFromJson, type FieldDefinition, type FieldType } from '../../lib/mapping/fields';
 import { mapLenient, mapStrict } from '../../lib/mapping/mapRows';
 
 const list = (value: unknown): string[] =>
@@ -45,7 +45,7 @@ export class FieldMapper implements INodeType {
 					{
 						name: 'Strict (Marker Imports)',
 						value: 'strict',
-						description: 'Every column must be known, id is required, every value must parse: any problem rejects the whole file',
+						description: 'Every column must be known, ID is required, every value must parse: any problem rejects the whole file',
 					},
 				],
 				default: 'lenient',
@@ -75,38 +75,71 @@ export class FieldMapper implements INodeType {
 						displayName: 'Field',
 						name: 'field',
 						values: [
-							{ displayName: 'Target Field', name: 'target', type: 'string', default: '', required: true, description: 'The destination field (its API name)' },
-							{ displayName: 'Source Column', name: 'source', type: 'string', default: '', description: 'The CSV column; empty means the same as the target field' },
 							{
-								displayName: 'Type',
-								name: 'type',
-								type: 'options',
-								options: [
-									{ name: 'Boolean', value: 'boolean' },
-									{ name: 'Date', value: 'date' },
-									{ name: 'Date and Time', value: 'datetime' },
-									{ name: 'Number', value: 'number' },
-									{ name: 'String', value: 'string' },
+						displayName: 'Date Format',
+						name: 'dateFormat',
+						type: 'string',
+						default: '',
+						placeholder: 'yyyy-MM-dd',
+						description: 'Java-style pattern for this field;	empty uses the node’s date format',
+							},
+							{
+						displayName: 'Required',
+						name: 'required',
+						type: 'boolean',
+						default: false,
+							},
+							{
+						displayName: 'Source Column',
+						name: 'source',
+						type: 'string',
+						default: '',
+						description: 'The CSV column;	empty means the same as the target field',
+							},
+							{
+						displayName: 'Target Field',
+						name: 'target',
+						type: 'string',
+						default: '',
+							required:	true,
+						description: 'The destination field (its API name)',
+							},
+							{
+						displayName: 'Type',
+						name: 'type',
+						type: 'options',
+						options: [
+									{
+										name: 'Boolean',
+										value: 'boolean',
+									},
+									{
+										name: 'Date',
+										value: 'date',
+									},
+									{
+										name: 'Date and Time',
+										value: 'datetime',
+									},
+									{
+										name: 'Number',
+										value: 'number',
+									},
+									{
+										name: 'String',
+										value: 'string',
+									},
 								],
-								default: 'string',
-							},
-							{ displayName: 'Required', name: 'required', type: 'boolean', default: false },
-							{
-								displayName: 'Date Format',
-								name: 'dateFormat',
-								type: 'string',
-								default: '',
-								placeholder: 'yyyy-MM-dd',
-								description: 'Java-style pattern for this field; empty uses the node’s date format',
+						default: 'string',
 							},
 							{
-								displayName: 'User Reference',
-								name: 'userReference',
-								type: 'boolean',
-								default: false,
-								description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
+						displayName: 'User Reference',
+						name: 'userReference',
+						type: 'boolean',
+						default: false,
+						description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
 							},
-						],
+					],
 					},
 				],
 			},
@@ -134,11 +167,11 @@ export class FieldMapper implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
-					{ displayName: 'Required Columns', name: 'requiredColumns', type: 'string', default: 'id', description: 'Strict mode: comma-separated columns every file must have' },
-					{ displayName: 'Max Rows per File', name: 'maxRows', type: 'number', typeOptions: { minValue: 1 }, default: 350000, description: 'Strict mode: a file with more rows is rejected' },
-					{ displayName: 'Max Reasons per File', name: 'maxReasons', type: 'number', typeOptions: { minValue: 1 }, default: 20, description: 'How many problems to list per file; the rest are counted' },
-					{ displayName: 'Also True', name: 'trueValues', type: 'string', default: '', placeholder: 'yes, y, 1', description: 'Comma-separated spellings accepted as true, besides "true" in any case' },
 					{ displayName: 'Also False', name: 'falseValues', type: 'string', default: '', placeholder: 'no, n, 0', description: 'Comma-separated spellings accepted as false, besides "false" in any case' },
+					{ displayName: 'Also True', name: 'trueValues', type: 'string', default: '', placeholder: 'yes, y, 1', description: 'Comma-separated spellings accepted as true, besides "true" in any case' },
+					{ displayName: 'Max Reasons per File', name: 'maxReasons', type: 'number', typeOptions: { minValue: 1 }, default: 20, description: 'How many problems to list per file; the rest are counted' },
+					{ displayName: 'Max Rows per File', name: 'maxRows', type: 'number', typeOptions: { minValue: 1 }, default: 350000, description: 'Strict mode: a file with more rows is rejected' },
+					{ displayName: 'Required Columns', name: 'requiredColumns', type: 'string', default: 'id', description: 'Strict mode: comma-separated columns every file must have' },
 				],
 			},
 		],
@@ -167,7 +200,6 @@ export class FieldMapper implements INodeType {
 				}
 			}
 			if (fieldsFrom !== 'node') definitions.push(...fieldsFromJson(this.getNodeParameter('fieldsJson', 0, '[]')));
-			if (definitions.length === 0) throw new MappingConfigError('No fields are defined: add fields, or give the field definitions as JSON.');
 			mapping = new FieldMapping(definitions, {
 				mode,
 				dateFormat: (this.getNodeParameter('dateFormat', 0, 'yyyy-MM-dd') as string) || 'yyyy-MM-dd',

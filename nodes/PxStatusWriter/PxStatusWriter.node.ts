@@ -16,7 +16,7 @@ import { BatchCollector, decideOutcome } from '../../lib/px/outcome';
 import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
-import { testS3InboundCredential } from '../shared/credentialTest';
+import { testS3InboundCredential, testStatusCallbackCredential } from '../shared/credentialTest';
 
 const TRIGGER_TYPE_SUFFIX = '.s3CsvInboundTrigger';
 
@@ -27,6 +27,7 @@ export class PxStatusWriter implements INodeType {
 		icon: { light: 'file:pxStatusWriter.svg', dark: 'file:pxStatusWriter.dark.svg' },
 		group: ['output'],
 		version: 1,
+		subtitle: '={{$parameter["sendCallback"] ? "Status file and callback" : "Status file"}}',
 		description: 'Closes marker-folder imports: status.txt, files moved to processed/, status callback',
 		defaults: { name: 'PX Status Writer' },
 		inputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
@@ -34,7 +35,7 @@ export class PxStatusWriter implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' },
-			{ name: 'importStatusCallbackApi', required: true, displayOptions: { show: { sendCallback: [true] } } },
+			{ name: 'importStatusCallbackApi', required: true, testedBy: 'importStatusCallbackApiTest', displayOptions: { show: { sendCallback: [true] } } },
 		],
 		properties: [
 			{
@@ -67,7 +68,7 @@ export class PxStatusWriter implements INodeType {
 	};
 
 	methods = {
-		credentialTest: { s3InboundAwsApiTest: testS3InboundCredential },
+		credentialTest: { s3InboundAwsApiTest: testS3InboundCredential, importStatusCallbackApiTest: testStatusCallbackCredential },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -112,18 +113,27 @@ export class PxStatusWriter implements INodeType {
 		};
 
 		const collector = new BatchCollector();
+		/** Each folder's output item is paired with the first input item of that folder. */
+		const firstItemOf = new Map<string, IPairedItemData>();
+		const remember = (meta: ImportMetadata | undefined, item: number, input: number) => {
+			const folder = meta?.file.batch?.folder;
+			if (folder && !firstItemOf.has(folder)) firstItemOf.set(folder, { item, input });
+		};
 		let unattributed = 0;
-		for (const item of imported) {
+		for (const [index, item] of imported.entries()) {
 			const meta = trace(item, 0);
+			remember(meta, index, 0);
 			if (!meta || !collector.delivered(meta)) unattributed++;
 		}
-		for (const item of failedRows) {
+		for (const [index, item] of failedRows.entries()) {
 			const meta = trace(item, 1);
+			remember(meta, index, 1);
 			const error = item.json.error ?? item.error?.message ?? 'the destination failed on this row';
 			if (!meta || !collector.failed(meta, typeof error === 'string' ? error : JSON.stringify(error))) unattributed++;
 		}
-		for (const item of rejected) {
+		for (const [index, item] of rejected.entries()) {
 			const meta = importOf(item.json);
+			remember(meta, index, 2);
 			if (!meta) {
 				unattributed++;
 				continue;
@@ -163,6 +173,7 @@ export class PxStatusWriter implements INodeType {
 					this.logger.warn(redact(`PX Status Writer: the status callback for ${batch.processedFolder} failed after ${done.callback.attempts} attempts: ${done.callback.error}`, secrets));
 				}
 				results.push({
+					pairedItem: firstItemOf.get(batch.folder),
 					json: {
 						folder: batch.folder,
 						processedFolder: batch.processedFolder,
@@ -179,7 +190,10 @@ export class PxStatusWriter implements INodeType {
 				const e = error as Error & { hint?: string };
 				const message = redact(`${batch.folder}: ${e.message}${e.hint ? `. ${e.hint}` : ''}`, secrets);
 				failures.push(message);
-				results.push({ json: { folder: batch.folder, processedFolder: batch.processedFolder, success: false, error: message } });
+				results.push({
+					pairedItem: firstItemOf.get(batch.folder),
+					json: { folder: batch.folder, processedFolder: batch.processedFolder, success: false, error: message },
+				});
 			}
 		}
 		if (failures.length > 0 && !this.continueOnFail()) {

@@ -263,10 +263,9 @@ export class S3CsvInboundTrigger implements INodeType {
 			}
 			return [result.items.map((json) => ({ json: json as IDataObject }))];
 		} catch (error) {
-			if (error instanceof NodeOperationError) throw error;
-			const e = error as Error & { hint?: string };
+			const e = error as Error & { hint?: string; description?: string };
 			throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
-				description: e.hint ? redact(e.hint, secrets) : undefined,
+				description: e.hint ? redact(e.hint, secrets) : e.description,
 			});
 		}
 	}

@@ -1,8 +1,7 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 
 import { redact } from '../../lib/redact';
-import { credentialProvider, s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
+import { credentialProvider, s3ClientFor, secretsOf, settingsFromCredential, whoAmI } from '../../lib/s3/connection';
 import { describeS3Error } from '../../lib/s3/errors';
 import { splitBucketPath } from '../../lib/trigger/markerFolders';
 import { S3Store } from '../../lib/s3/store';
@@ -32,13 +31,7 @@ export async function testS3InboundCredential(
 		}
 		if (!settings.endpoint || settings.stsEndpoint) {
 			step = 'call sts:GetCallerIdentity';
-			const sts = new STSClient({
-				region: settings.region,
-				credentials: credentialProvider(settings),
-				...(settings.stsEndpoint ? { endpoint: settings.stsEndpoint } : {}),
-			});
-			const who = await sts.send(new GetCallerIdentityCommand({}));
-			return { status: 'OK', message: `Connected as ${who.Arn ?? 'an AWS identity'}` };
+			return { status: 'OK', message: `Connected as ${(await whoAmI(settings)) ?? 'an AWS identity'}` };
 		}
 		return { status: 'OK', message: 'Credentials are complete; add a test bucket to check access to it' };
 	} catch (error) {
@@ -47,5 +40,22 @@ export async function testS3InboundCredential(
 			status: 'Error',
 			message: redact(`Could not ${step}: ${described.message}. ${described.hint}`, secrets),
 		};
+	}
+}
+
+/** Tests the "Import Status Callback API" credential: the URL is reachable. Nothing is posted. */
+export async function testStatusCallbackCredential(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	const data = (credential.data ?? {}) as Record<string, unknown>;
+	const url = String(data.url ?? '').trim();
+	if (!/^https?:\/\//i.test(url)) return { status: 'Error', message: 'The callback URL must start with http:// or https://' };
+	try {
+		const response = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
+		return { status: 'OK', message: `The endpoint is reachable (it answered ${response.status} to HEAD; no callback was sent)` };
+	} catch (error) {
+		const e = error as Error & { cause?: { code?: string } };
+		return { status: 'Error', message: `Could not reach ${url}: ${e.cause?.code ?? e.message}` };
 	}
 }

@@ -232,7 +232,7 @@ let nodeCounter = 0;
 export function node(
 	name: string,
 	type: string,
-	parameters: INode['parameters'],
+	parameters: object,
 	extra: Partial<INode> = {},
 ): INode {
 	nodeCounter += 1;
@@ -246,7 +246,7 @@ export function node(
 		type,
 		typeVersion: 1,
 		position: [nodeCounter * 200, 0],
-		parameters,
+		parameters: parameters as INode['parameters'],
 		...extra,
 	};
 }
