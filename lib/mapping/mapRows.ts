@@ -13,6 +13,10 @@ export interface MapResult {
 	rejected: MappedRow[];
 }
 
+/** Metadata that earlier nodes attached and later ones need: kept on every mapped row. */
+const MATCH_KEY = '_match';
+const carried = (item: Record<string, unknown>): Record<string, unknown> => (MATCH_KEY in item ? { [MATCH_KEY]: item[MATCH_KEY] } : {});
+
 /** The history column of reference 000: `date`, yyyy-mm-dd. */
 export const HISTORY_COLUMN = 'date';
 const historyDate = compileDatePattern('yyyy-MM-dd');
@@ -66,7 +70,7 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 			end++;
 		}
 		const reasons = new ReasonList(mapping.options.maxReasons);
-		const header = file?.header ?? Object.keys(items[start]).filter((k) => k !== IMPORT_KEY);
+		const header = file?.header ?? Object.keys(items[start]).filter((k) => k !== IMPORT_KEY && k !== MATCH_KEY);
 		for (const problem of mapping.checkHeader(header)) reasons.add(problem.reason);
 		const rowCount = file?.rows ?? end - start;
 		if (rowCount > mapping.options.maxRows) {
@@ -78,7 +82,7 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 				const rowMeta = importOf(items[i]);
 				const out = mapping.mapRow(items[i], rowMeta?.row ?? i - start + 1);
 				if (out.problems) for (const p of out.problems) reasons.add(p.reason);
-				else if (reasons.count === 0) mapped.push({ json: { ...out.fields, [IMPORT_KEY]: rowMeta }, source: i });
+				else if (reasons.count === 0) mapped.push({ json: { ...out.fields, ...carried(items[i]), [IMPORT_KEY]: rowMeta }, source: i });
 			}
 		}
 		if (reasons.count > 0) result.rejected.push({ json: rejectedFile(file, meta, reasons, rowCount), source: start });
@@ -113,11 +117,11 @@ export function mapLenient(items: Array<Record<string, unknown>>, mapping: Field
 		}
 		if (problems.length > 0) {
 			result.rejected.push({
-				json: { file: fileLabel(meta?.file), row, reasons: problems.map((p) => `${fileLabel(meta?.file)}: ${p}`), [IMPORT_KEY]: meta },
+				json: { file: fileLabel(meta?.file), row, reasons: problems.map((p) => `${fileLabel(meta?.file)}: ${p}`), ...carried(item), [IMPORT_KEY]: meta },
 				source: i,
 			});
 		} else {
-			result.valid.push({ json: { ...fields, [IMPORT_KEY]: meta }, source: i });
+			result.valid.push({ json: { ...fields, ...carried(item), [IMPORT_KEY]: meta }, source: i });
 		}
 	}
 	return result;

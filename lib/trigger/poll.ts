@@ -38,8 +38,11 @@ interface Common {
 	read: ReadSettings;
 }
 
+/** Poll schedules fire a little early or late; a check this close to its time counts as due. */
+const SCHEDULE_SLACK_MS = 30_000;
+
 function due(state: TriggerState, now: number, intervalMs: number): boolean {
-	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs;
+	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS;
 }
 
 /** The item that stands for a whole file or batch that did not give rows. */
