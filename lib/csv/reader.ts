@@ -1,6 +1,7 @@
-import { TextDecoder } from 'node:util';
-import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { TextDecoder } from 'node:util';
 
 import { parse, type CsvError } from 'csv-parse';
 
@@ -37,69 +38,61 @@ export class CsvReadError extends Error {
 	}
 }
 
-function countNewlines(text: string, end = text.length): number {
+function countNewlines(bytes: Buffer, end = bytes.length): number {
 	let count = 0;
-	let at = text.indexOf('\n');
+	let at = bytes.indexOf(10);
 	while (at !== -1 && at < end) {
 		count++;
-		at = text.indexOf('\n', at + 1);
+		at = bytes.indexOf(10, at + 1);
 	}
 	return count;
 }
 
-/** Bytes to text. Invalid UTF-8 stops the read with the line it is on. */
-class Decoder extends Transform {
-	private readonly decoder?: TextDecoder;
+/** Length of an incomplete UTF-8 sequence at the end of `bytes` (0 to 3). */
+function incompleteTail(bytes: Buffer): number {
+	for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+		const byte = bytes[bytes.length - back];
+		if ((byte & 0xc0) === 0x80) continue; // continuation byte: look further back
+		const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+		return need > back ? back : 0;
+	}
+	return 0;
+}
+
+/**
+ * Passes bytes through unchanged, checking that they are valid UTF-8 (natively, chunk by chunk,
+ * holding back a character split across chunks). Invalid bytes stop the read with their line.
+ */
+class Utf8Check extends Transform {
+	private carry: Buffer = Buffer.alloc(0);
 	private linesSeen = 0;
 
-	constructor(private readonly encoding: CsvEncoding) {
-		super({ decodeStrings: true, readableObjectMode: false });
-		if (encoding !== 'latin1') this.decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
-	}
-
-	private emit_(text: string) {
-		if (text.length === 0) return;
-		this.linesSeen += countNewlines(text);
-		this.push(text);
+	private fail(bytes: Buffer, callback: TransformCallback) {
+		const text = new TextDecoder('utf-8').decode(bytes);
+		const bad = text.indexOf('\uFFFD');
+		const before = Buffer.from(bad === -1 ? text : text.slice(0, bad));
+		callback(
+			new CsvReadError(
+				'bytes that are not valid UTF-8 (the file may be Latin-1 or Windows-1252); save it as UTF-8, or set the encoding option to Latin-1',
+				'INVALID_ENCODING',
+				this.linesSeen + countNewlines(before) + 1,
+			),
+		);
 	}
 
 	override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-		if (!this.decoder) {
-			this.emit_(chunk.toString('latin1'));
-			callback();
-			return;
-		}
-		try {
-			this.emit_(this.decoder.decode(chunk, { stream: true }));
-			callback();
-		} catch {
-			const lenient = new TextDecoder(this.encoding).decode(chunk);
-			const bad = lenient.indexOf('\uFFFD');
-			const line = this.linesSeen + countNewlines(lenient, bad === -1 ? lenient.length : bad) + 1;
-			callback(
-				new CsvReadError(
-					`bytes that are not valid ${this.encoding.toUpperCase()} (the file may be Latin-1 or Windows-1252); save it as UTF-8, or set the encoding option to Latin-1`,
-					'INVALID_ENCODING',
-					line,
-				),
-			);
-		}
+		const bytes = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+		const tail = incompleteTail(bytes);
+		const complete = tail > 0 ? bytes.subarray(0, bytes.length - tail) : bytes;
+		if (!isUtf8(complete)) return this.fail(complete, callback);
+		this.carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : Buffer.alloc(0);
+		this.linesSeen += countNewlines(complete);
+		callback(null, complete);
 	}
 
 	override _flush(callback: TransformCallback): void {
-		if (!this.decoder) return callback();
-		try {
-			this.emit_(this.decoder.decode());
-			callback();
-		} catch {
-			callback(
-				new CsvReadError(
-					`the file ends in the middle of a ${this.encoding.toUpperCase()} character`,
-					'INVALID_ENCODING',
-					this.linesSeen + 1,
-				),
-			);
-		}
+		if (this.carry.length > 0) return this.fail(this.carry, callback);
+		callback();
 	}
 }
 
@@ -174,64 +167,67 @@ export async function readCsv(
 	onRow: (record: CsvRecord, row: number) => boolean | void,
 ): Promise<CsvReadResult> {
 	const delimiter = options.delimiter || ',';
+	const encoding = options.encoding ?? 'utf-8';
 	let header: string[] | undefined;
 	let rows = 0;
 	let stoppedEarly = false;
+	let failure: Error | undefined;
 
+	// csv-parse works on bytes and decodes each field itself, so the bytes go to it unchanged.
 	const parser = parse({
 		delimiter,
 		bom: true,
+		encoding: encoding === 'utf-8' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
 		record_delimiter: ['\r\n', '\n', '\r'],
 		skip_empty_lines: true,
 		relax_column_count: false,
 	});
-
-	class Sink extends Writable {
-		constructor() {
-			super({ objectMode: true, highWaterMark: 256 });
-		}
-		override _write(record: string[], _e: BufferEncoding, callback: (error?: Error | null) => void) {
-			if (stoppedEarly) return callback();
-			try {
-				if (!header) {
+	parser.on('readable', () => {
+		let record: string[] | null;
+		while (!stoppedEarly && !failure && (record = parser.read() as string[] | null) !== null) {
+			if (!header) {
+				try {
 					checkHeader(record);
-					header = record;
-					return callback();
+				} catch (error) {
+					failure = error as Error;
+					parser.destroy(failure);
+					return;
 				}
-				const object: CsvRecord = {};
-				const names = header;
-				for (let i = 0; i < names.length; i++) object[names[i]] = record[i];
-				rows++;
-				if (onRow(object, rows) === false) {
-					stoppedEarly = true;
-					// Stop reading: the rest of the stream is not needed.
-					source.destroy();
-				}
-				callback();
-			} catch (error) {
-				callback(error as Error);
+				header = record;
+				continue;
+			}
+			const object: CsvRecord = {};
+			const names = header;
+			for (let i = 0; i < names.length; i++) object[names[i]] = record[i];
+			rows++;
+			if (onRow(object, rows) === false) {
+				stoppedEarly = true;
+				// The rest of the file is not needed.
+				source.destroy();
+				parser.destroy();
 			}
 		}
-	}
+	});
 
+	const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source];
+	if (encoding === 'utf-8') stages.push(new Utf8Check());
 	try {
-		await pipeline(source, new Decoder(options.encoding ?? 'utf-8'), parser, new Sink());
+		await pipeline([...stages, parser] as unknown as [Readable, NodeJS.WritableStream]);
 	} catch (error) {
 		if (!stoppedEarly) {
-			if (error instanceof CsvReadError) throw error;
-			const e = error as { code?: string; message?: string };
-			if (typeof e.code === 'string' && e.code.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE') {
-				throw translateCsvError(error as CsvError, header ?? []);
+			const cause = failure ?? error;
+			if (cause instanceof CsvReadError) throw cause;
+			const e = cause as { code?: string; message?: string };
+			if ((typeof e.code === 'string' && e.code.startsWith('CSV_')) || e.code === 'INVALID_OPENING_QUOTE') {
+				throw translateCsvError(cause as CsvError, header ?? []);
 			}
 			if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check|invalid/i.test(String(e.message))) {
-				throw new CsvReadError(
-					`the gzip data is corrupt or truncated (${e.message}); upload the file again`,
-					'BAD_GZIP',
-				);
+				throw new CsvReadError(`the gzip data is corrupt or truncated (${e.message}); upload the file again`, 'BAD_GZIP');
 			}
-			throw error;
+			throw cause;
 		}
 	}
+	if (failure) throw failure;
 	if (!header) {
 		throw new CsvReadError('the file is empty; a header row with the column names is required', 'EMPTY_FILE');
 	}

@@ -111,11 +111,14 @@ export function checkDefinitions(fields: FieldDefinition[]): void {
 	}
 }
 
-type Converted = { ok: true; value: unknown } | { ok: false; reason: string };
+/** What a converter returns for a value it cannot read; the reason is only worded then. */
+const INVALID = Symbol('invalid');
 
 interface CompiledField extends FieldDefinition {
 	source: string;
-	convert: (text: string) => Converted;
+	required: boolean;
+	convert: (text: string) => unknown;
+	reason: (text: string) => string;
 }
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -124,11 +127,6 @@ export interface MappingProblem {
 	row?: number;
 	column?: string;
 	reason: string;
-}
-
-export interface RowResult {
-	fields?: Record<string, unknown>;
-	problems?: MappingProblem[];
 }
 
 /** Compiles field definitions into a mapper: parameters are read once, not per row. */
@@ -161,40 +159,42 @@ export class FieldMapping {
 		};
 		this.fields = definitions.map((d) => {
 			const source = d.source || d.target;
-			let convert: (text: string) => Converted;
+			let convert: (text: string) => unknown;
+			let reason: (text: string) => string = () => '';
 			switch (d.type) {
 				case 'string':
-					convert = (text) => ({ ok: true, value: text });
+					convert = (text) => text;
 					break;
 				case 'number':
 					convert = (text) => {
 						const t = text.trim();
-						return NUMBER.test(t) ? { ok: true, value: Number(t) } : { ok: false, reason: `'${text}' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)` };
+						return NUMBER.test(t) ? Number(t) : INVALID;
 					};
+					reason = (text) => `'${text}' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)`;
 					break;
 				case 'boolean':
 					convert = (text) => {
+						if (text === 'true') return true;
+						if (text === 'false') return false;
 						const t = text.trim().toLowerCase();
-						if (trueSet.has(t)) return { ok: true, value: true };
-						if (falseSet.has(t)) return { ok: true, value: false };
-						return { ok: false, reason: `'${text}' is not a boolean (expected boolean: true or false)` };
+						return trueSet.has(t) ? true : falseSet.has(t) ? false : INVALID;
 					};
+					reason = (text) => `'${text}' is not a boolean (expected boolean: true or false)`;
 					break;
 				case 'date':
 				case 'datetime': {
 					const pattern = d.dateFormat || options.dateFormat;
 					const compiled = patternFor(pattern);
 					const key = d.type === 'date' ? 'date' : 'dateTime';
-					convert = (text) => {
-						const parsed = compiled.parse(text);
-						return parsed ? { ok: true, value: parsed[key] } : { ok: false, reason: `'${text}' is not a ${d.type} in the format ${pattern} (expected ${d.type})` };
-					};
+					convert = (text) => compiled.parse(text)?.[key] ?? INVALID;
+					reason = (text) => `'${text}' is not a ${d.type} in the format ${pattern} (expected ${d.type})`;
 					break;
 				}
 				default:
 					throw new MappingConfigError(`The field '${d.target}' has an unknown type '${String(d.type)}'.`);
 			}
-			const compiled: CompiledField = { ...d, source, convert };
+			const required = d.required === true || options.requiredColumns.includes(source);
+			const compiled: CompiledField = { ...d, source, required, convert, reason };
 			this.bySource.set(source, compiled);
 			return compiled;
 		});
@@ -218,25 +218,27 @@ export class FieldMapping {
 		return problems;
 	}
 
-	/** Maps one row. Columns that are not mapped are left out. */
-	mapRow(record: Record<string, unknown>, row: number): RowResult {
-		const fields: Record<string, unknown> = {};
+	/**
+	 * Maps one row into `fields` (columns that are not mapped are left out). Returns the problems,
+	 * or undefined when every value was read.
+	 */
+	mapRow(record: Record<string, unknown>, row: number, fields: Record<string, unknown> = {}): MappingProblem[] | undefined {
 		let problems: MappingProblem[] | undefined;
-		for (const f of this.fields) {
+		const list = this.fields;
+		for (let i = 0; i < list.length; i++) {
+			const f = list[i];
 			const raw = record[f.source];
 			if (raw === undefined || raw === null || raw === '') {
-				if (f.required || this.options.requiredColumns.includes(f.source)) {
-					(problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': a value is required` });
-				} else {
-					fields[f.target] = null;
-				}
+				if (f.required) (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': a value is required` });
+				else fields[f.target] = null;
 				continue;
 			}
-			const result = f.convert(String(raw));
-			if (result.ok) fields[f.target] = result.value;
-			else (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': ${result.reason}` });
+			const text = typeof raw === 'string' ? raw : String(raw);
+			const value = f.convert(text);
+			if (value === INVALID) (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': ${f.reason(text)}` });
+			else fields[f.target] = value;
 		}
-		return problems ? { problems } : { fields };
+		return problems;
 	}
 }
 

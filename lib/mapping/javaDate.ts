@@ -144,7 +144,18 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 	const compiled = new RegExp(`${regex}$`);
 	const pivot = new Date().getUTCFullYear() + 20;
 
+	// Real files repeat their dates a lot: remember recent answers (bounded).
+	const cache = new Map<string, ParsedDate | null>();
+	const CACHE_LIMIT = 20_000;
 	const parse = (text: string): ParsedDate | undefined => {
+		const known = cache.get(text);
+		if (known !== undefined) return known ?? undefined;
+		const parsed = parseUncached(text);
+		if (cache.size >= CACHE_LIMIT) cache.clear();
+		cache.set(text, parsed ?? null);
+		return parsed;
+	};
+	const parseUncached = (text: string): ParsedDate | undefined => {
 		const match = compiled.exec(text.trim());
 		if (!match) return undefined;
 		let year = 1970;

@@ -79,10 +79,16 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 		const mapped: MappedRow[] = [];
 		if (reasons.count === 0) {
 			for (let i = start; i < end; i++) {
-				const rowMeta = importOf(items[i]);
-				const out = mapping.mapRow(items[i], rowMeta?.row ?? i - start + 1);
-				if (out.problems) for (const p of out.problems) reasons.add(p.reason);
-				else if (reasons.count === 0) mapped.push({ json: { ...out.fields, ...carried(items[i]), [IMPORT_KEY]: rowMeta }, source: i });
+				const item = items[i];
+				const rowMeta = item[IMPORT_KEY] as ImportMetadata | undefined;
+				const fields: Record<string, unknown> = {};
+				const problems = mapping.mapRow(item, rowMeta?.row ?? i - start + 1, fields);
+				if (problems) for (const p of problems) reasons.add(p.reason);
+				else if (reasons.count === 0) {
+					if (MATCH_KEY in item) fields[MATCH_KEY] = item[MATCH_KEY];
+					fields[IMPORT_KEY] = rowMeta;
+					mapped.push({ json: fields, source: i });
+				}
 			}
 		}
 		if (reasons.count > 0) result.rejected.push({ json: rejectedFile(file, meta, reasons, rowCount), source: start });
@@ -107,9 +113,8 @@ export function mapLenient(items: Array<Record<string, unknown>>, mapping: Field
 			continue;
 		}
 		const row = meta?.row ?? i + 1;
-		const out = mapping.mapRow(item, row);
-		const problems = out.problems?.map((p) => p.reason) ?? [];
-		let fields = out.fields;
+		let fields: Record<string, unknown> = {};
+		const problems = mapping.mapRow(item, row, fields)?.map((p) => p.reason) ?? [];
 		if (!dateMapped && typeof item[HISTORY_COLUMN] === 'string' && item[HISTORY_COLUMN] !== '') {
 			const parsed = historyDate.parse(item[HISTORY_COLUMN] as string);
 			if (parsed) fields = { ...fields, [HISTORY_COLUMN]: parsed.date };

@@ -16,7 +16,8 @@ export interface AccountScope {
 	excludedStatuses: string[];
 }
 
-export type DuplicatePolicy = 'rejectAll' | 'keepFirst' | 'keepLast';
+/** keepAll: rows are not one per account (e.g. users that belong to accounts): no de-duplication. */
+export type DuplicatePolicy = 'rejectAll' | 'keepFirst' | 'keepLast' | 'keepAll';
 
 export interface MatcherOptions {
 	entity: 'account' | 'stakeholder';
@@ -33,8 +34,15 @@ export interface MatcherOptions {
 	dateColumn: string;
 }
 
+export interface IndexEntry {
+	records: DirectoryRecord[];
+	/** The id of the first record; with `ambiguous`, the records do not agree on one id. */
+	id: unknown;
+	ambiguous: boolean;
+}
+
 export interface DirectoryIndex {
-	byKey: Map<string, DirectoryRecord[]>;
+	byKey: Map<string, IndexEntry>;
 	inScope: number;
 	total: number;
 }
@@ -73,7 +81,8 @@ function inScope(record: DirectoryRecord, scope: AccountScope): boolean {
 /** Indexes the directory once per execution: linear in its size. */
 export function indexDirectory(records: DirectoryRecord[], options: MatcherOptions): DirectoryIndex {
 	const keyOf = KEY_FUNCTIONS[options.matchingType];
-	const byKey = new Map<string, DirectoryRecord[]>();
+	const byKey = new Map<string, IndexEntry>();
+	const idField = options.directoryIdField;
 	let count = 0;
 	for (const record of records) {
 		if (options.entity === 'account' && !inScope(record, options.scope)) continue;
@@ -84,9 +93,12 @@ export function indexDirectory(records: DirectoryRecord[], options: MatcherOptio
 			if (value === undefined || value === null || value === '') continue;
 			const k = keyOf(String(value));
 			if (!('key' in k)) continue;
-			const list = byKey.get(k.key);
-			if (!list) byKey.set(k.key, [record]);
-			else if (!list.includes(record)) list.push(record);
+			const entry = byKey.get(k.key);
+			if (!entry) byKey.set(k.key, { records: [record], id: record[idField], ambiguous: false });
+			else if (!entry.records.includes(record)) {
+				entry.records.push(record);
+				if (text(record[idField]) !== text(entry.id)) entry.ambiguous = true;
+			}
 		}
 	}
 	return { byKey, inScope: count, total: records.length };
@@ -128,34 +140,40 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 			`The matching column '${options.matchingColumn}' is not in the rows. Their columns are: ${columns.join(', ')}. Set "Matching Property Name" to the CSV column that holds the ${options.entity}'s identity.`,
 		);
 	}
-	const idField = options.directoryIdField;
+	const dedupe = options.duplicates !== 'keepAll';
 	/** id (+ date) to the positions in `result.matched` of its rows. */
 	const seen = new Map<string, number[]>();
 	for (let i = 0; i < rows.length; i++) {
 		const row = rows[i];
-		const value = text(row[options.matchingColumn]);
-		const base = { entity: options.entity, matchingType: options.matchingType, value };
+		const raw = row[options.matchingColumn];
+		const value = typeof raw === 'string' ? raw : text(raw);
 		const k = keyOf(value);
 		if (!('key' in k)) {
-			result.unmatched.push({ source: i, match: { ...base, reason: k.reason } });
+			result.unmatched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, reason: k.reason } });
 			continue;
 		}
-		const candidates = index.byKey.get(k.key);
-		if (!candidates) {
-			result.unmatched.push({ source: i, match: { ...base, key: k.key, reason: `no ${options.entity} in scope has this ${options.matchingType}` } });
+		const entry = index.byKey.get(k.key);
+		if (!entry) {
+			result.unmatched.push({
+				source: i,
+				match: { entity: options.entity, matchingType: options.matchingType, value, key: k.key, reason: `no ${options.entity} in scope has this ${options.matchingType}` },
+			});
 			continue;
 		}
-		const ids = new Set(candidates.map((c) => text(c[idField])));
-		if (ids.size > 1) {
-			result.ambiguous.push({ source: i, match: { ...base, key: k.key, reason: `${candidates.length} ${options.entity}s share this key`, candidates } });
+		if (entry.ambiguous) {
+			result.ambiguous.push({
+				source: i,
+				match: { entity: options.entity, matchingType: options.matchingType, value, key: k.key, reason: `${entry.records.length} ${options.entity}s share this key`, candidates: entry.records },
+			});
 			continue;
 		}
-		const id = candidates[0][idField];
-		const dedupe = `${text(id)}\u0000${options.dateColumn in row ? text(row[options.dateColumn]) : ''}`;
-		const earlier = seen.get(dedupe);
-		result.matched.push({ source: i, match: { ...base, key: k.key, id } });
+		result.matched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, key: k.key, id: entry.id } });
+		if (!dedupe) continue;
+		const date = row[options.dateColumn];
+		const dedupeKey = date === undefined ? text(entry.id) : `${text(entry.id)}\u0000${text(date)}`;
+		const earlier = seen.get(dedupeKey);
 		if (earlier) earlier.push(result.matched.length - 1);
-		else seen.set(dedupe, [result.matched.length - 1]);
+		else seen.set(dedupeKey, [result.matched.length - 1]);
 	}
 	// One row per account (and date): apply the duplicates policy.
 	const drop = new Set<number>();
@@ -163,15 +181,15 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 		if (positions.length < 2) continue;
 		result.duplicates += positions.length;
 		const keep = options.duplicates === 'keepFirst' ? positions[0] : options.duplicates === 'keepLast' ? positions[positions.length - 1] : -1;
-		const rowsOf = positions.map((p) => result.matched[p].source + 1).join(', ');
+		const rowsOf = positions.length > 10 ? `${positions.length} rows` : `rows ${positions.map((p) => result.matched[p].source + 1).join(', ')}`;
 		for (const p of positions) {
 			if (p === keep) continue;
 			drop.add(p);
 			const m = result.matched[p];
 			const reason =
 				keep === -1
-					? `duplicate: input rows ${rowsOf} are all for ${options.entity} ${text(m.match.id)}; none was kept (policy: reject all)`
-					: `duplicate: input rows ${rowsOf} are for ${options.entity} ${text(m.match.id)}; row ${result.matched[keep].source + 1} was kept`;
+					? `duplicate: input ${rowsOf} are all for ${options.entity} ${text(m.match.id)}; none was kept (policy: reject all)`
+					: `duplicate: input ${rowsOf} are for ${options.entity} ${text(m.match.id)}; row ${result.matched[keep].source + 1} was kept`;
 			result.unmatched.push({ source: m.source, match: { ...m.match, reason } });
 		}
 	}

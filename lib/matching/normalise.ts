@@ -25,30 +25,47 @@ export function salesforce18(id15: string): string {
 	return id15 + suffix;
 }
 
-const ALNUM15 = /^[a-zA-Z0-9]{15}$/;
-const ALNUM18 = /^[a-zA-Z0-9]{18}$/;
+/** True for [A-Za-z0-9] only. */
+function alphanumeric(id: string): boolean {
+	for (let i = 0; i < id.length; i++) {
+		const c = id.charCodeAt(i);
+		if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+	}
+	return true;
+}
+
+/**
+ * The case-correct 15-character ID that an 18-character Salesforce ID stands for, whatever case
+ * it was written in (its last three characters encode the case), or undefined if it is not one.
+ */
+function salesforce15Of18(id: string): string | undefined {
+	let restored = '';
+	for (let chunk = 0; chunk < 3; chunk++) {
+		const bits = SF_SUFFIX_CHARS.indexOf(id[15 + chunk].toUpperCase());
+		if (bits === -1) return undefined;
+		for (let i = 0; i < 5; i++) {
+			const c = id[chunk * 5 + i];
+			const upper = (bits & (1 << i)) !== 0;
+			const lower = c.toLowerCase();
+			// A position marked upper-case must hold a letter.
+			if (upper && lower === c.toUpperCase()) return undefined;
+			restored += upper ? c.toUpperCase() : lower;
+		}
+	}
+	return restored;
+}
 
 /**
  * CRM IDs: trimmed. A 15-character Salesforce ID matches its 18-character form; 18-character IDs
  * compare case-insensitively (their last three characters encode the case), 15-character IDs never.
  */
 export function crmIdKey(value: string): MatchKey {
-	const id = value.trim();
+	const id = value.length > 0 && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32) ? value.trim() : value;
 	if (!id) return { reason: 'the CRM ID is empty' };
-	if (ALNUM15.test(id)) return { key: `sf:${salesforce18(id).toLowerCase()}` };
-	if (ALNUM18.test(id)) {
-		// Restore the case the checksum encodes, so that any casing of an 18-character ID matches.
-		const suffix = id.slice(15).toUpperCase();
-		const base = id.slice(0, 15);
-		let restored = '';
-		for (let chunk = 0; chunk < 3; chunk++) {
-			const bits = SF_SUFFIX_CHARS.indexOf(suffix[chunk]);
-			for (let i = 0; i < 5; i++) {
-				const c = base[chunk * 5 + i];
-				restored += bits >= 0 && bits & (1 << i) ? c.toUpperCase() : c.toLowerCase();
-			}
-		}
-		if (salesforce18(restored).slice(15) === suffix) return { key: `sf:${(restored + suffix).toLowerCase()}` };
+	if (id.length === 15 && alphanumeric(id)) return { key: `sf:${id}` };
+	if (id.length === 18 && alphanumeric(id)) {
+		const id15 = salesforce15Of18(id);
+		if (id15) return { key: `sf:${id15}` };
 	}
 	return { key: `id:${id}` };
 }

@@ -94,6 +94,7 @@ export class AccountMatcher implements INodeType {
 					{ name: 'Reject All', value: 'rejectAll', description: 'Every row of a duplicated account goes to Unmatched' },
 					{ name: 'Keep First', value: 'keepFirst' },
 					{ name: 'Keep Last', value: 'keepLast' },
+					{ name: 'Keep All', value: 'keepAll', description: 'Rows are not one per account (e.g. users that belong to accounts): keep every matched row' },
 				],
 				default: 'rejectAll',
 				description: 'What to do when several rows are for the same account (and the same date, when rows have a date column)',

@@ -88,6 +88,7 @@ async function startDemo(options = {}) {
 				const keys = [];
 				let token;
 				do {
+					/** @type {import("@aws-sdk/client-s3").ListObjectsV2CommandOutput} */
 					const page = await s3client.send(new ListObjectsV2Command({ Bucket: DEMO_BUCKET, ContinuationToken: token }));
 					for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
 					token = page.IsTruncated ? page.NextContinuationToken : undefined;
