@@ -27,6 +27,18 @@ export interface CallbackResult {
 	error?: string;
 }
 
+/** The system error code (ECONNREFUSED, ENOTFOUND...) somewhere in a fetch error's causes. */
+function networkCode(error: unknown, depth = 0): string | undefined {
+	if (!error || typeof error !== 'object' || depth > 5) return undefined;
+	const e = error as { code?: unknown; cause?: unknown; errors?: unknown[] };
+	if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+	for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+		const code = networkCode(inner, depth + 1);
+		if (code) return code;
+	}
+	return undefined;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function retryable(status: number): boolean {
@@ -63,8 +75,8 @@ export async function sendCallback(request: CallbackRequest): Promise<CallbackRe
 			const retryAfter = Number(response.headers.get('retry-after'));
 			if (Number.isFinite(retryAfter) && retryAfter > 0) wait = Math.min(30_000, retryAfter * 1000);
 		} catch (error) {
-			const e = error as Error & { cause?: { code?: string } };
-			const reason = e.name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : e.cause?.code ?? e.message;
+			const e = error as Error;
+			const reason = e.name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : (networkCode(e) ?? e.message);
 			last = { delivered: false, attempts, error: `could not reach the endpoint: ${reason}` };
 		}
 		if (attempts < request.maxAttempts) await sleep(wait);

@@ -10,6 +10,9 @@ import { FileReadError, readFileRows } from './readFile';
 /** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
 export interface TriggerState {
 	lastCheck?: number;
+	/** After a failed check: how many in a row, and when to try again (sooner than the interval). */
+	failures?: number;
+	retryAt?: number;
 	file?: OverwriteState & { failed?: string };
 	marker?: MarkerState;
 }
@@ -42,12 +45,35 @@ interface Common {
 const SCHEDULE_SLACK_MS = 30_000;
 
 function due(state: TriggerState, now: number, intervalMs: number): boolean {
+	if (state.retryAt !== undefined) return now >= state.retryAt;
 	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS;
 }
+
+/** Folders (bucket/prefix) being read by a poll in this process right now. */
+const foldersInFlight = new Set<string>();
 
 /** The item that stands for a whole file or batch that did not give rows. */
 function problemItem(file: ImportFile): Record<string, unknown> {
 	return { [IMPORT_KEY]: { file, row: 0 } };
+}
+
+/**
+ * Runs a check; after a failure the next try comes after 1, 2, 4... minutes, never later than
+ * the interval, so a passing fault is retried soon and a lasting one is not hammered.
+ */
+export async function withRetrySchedule(o: Common, check: () => Promise<PollResult>): Promise<PollResult> {
+	if (o.manual) return await check();
+	try {
+		const result = await check();
+		delete o.state.failures;
+		delete o.state.retryAt;
+		return result;
+	} catch (error) {
+		const failures = (o.state.failures ?? 0) + 1;
+		o.state.failures = failures;
+		o.state.retryAt = o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
+		throw error;
+	}
 }
 
 export interface SingleFileOptions extends Common {
@@ -155,24 +181,43 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 		plan.state.reported = [...stillThere].slice(0, 1000);
 	}
 
+	// Folders another poll in this process is reading right now are not planned again; the leases
+	// are kept in the state at once, so an overlapping poll sees them too.
+	const ready = plan.ready.filter(({ batch }) => !foldersInFlight.has(`${bucket}/${batch.folder}`));
+	for (const { batch } of plan.ready) if (!ready.some((r) => r.batch === batch)) delete plan.state.leases[batch.folder];
+	const previousLeases = { ...(o.state.marker?.leases ?? {}) };
+	const claimed = ready.map(({ batch }) => `${bucket}/${batch.folder}`);
+	claimed.forEach((key) => foldersInFlight.add(key));
+	if (!o.manual) o.state.marker = plan.state;
+
 	const items: Array<Record<string, unknown>> = [];
 	let rowsRead = 0;
 	let handed = 0;
-	for (const { listing: folder, batch } of plan.ready) {
-		const overBudget = Date.now() - started > o.budgetMs / 2;
-		if (handed > 0 && (rowsRead >= o.maxRowsPerRun || overBudget)) {
-			delete plan.state.leases[folder.folder];
-			continue;
+	try {
+		for (const { listing: folder, batch } of ready) {
+			const overBudget = Date.now() - started > o.budgetMs / 2;
+			if (handed > 0 && (rowsRead >= o.maxRowsPerRun || overBudget)) {
+				delete plan.state.leases[folder.folder];
+				continue;
+			}
+			handed++;
+			const batchItems = await readBatch(store, folder.dataFiles, batch, o);
+			for (const item of batchItems) items.push(item);
+			rowsRead += batchItems.length;
 		}
-		handed++;
-		const batchItems = await readBatch(store, folder.dataFiles, batch, o);
-		for (const item of batchItems) items.push(item);
-		rowsRead += batchItems.length;
+	} catch (error) {
+		// Nothing is handed on: give the folders back, so the next poll tries them again.
+		if (!o.manual) {
+			for (const { batch } of ready) {
+				if (previousLeases[batch.folder]) plan.state.leases[batch.folder] = previousLeases[batch.folder];
+				else delete plan.state.leases[batch.folder];
+			}
+		}
+		throw error;
+	} finally {
+		claimed.forEach((key) => foldersInFlight.delete(key));
 	}
-	if (!o.manual) {
-		plan.state.backlog = plan.ready.length > handed || plan.ready.length >= o.maxFolders;
-		o.state.marker = plan.state;
-	}
+	if (!o.manual) plan.state.backlog = ready.length > handed || plan.ready.length >= o.maxFolders;
 	if (items.length === 0 && o.manual) {
 		return {
 			items,

@@ -73,7 +73,12 @@ export async function readFileRows(store: S3Store, object: S3ObjectInfo, options
 	} catch (error) {
 		if (error instanceof FileReadError) throw error;
 		if (error instanceof CsvReadError) throw new FileReadError(file, error.message, error.line);
-		if (error instanceof S3InboundError) throw new FileReadError(file, `${error.message}. ${error.hint}`);
+		if (error instanceof S3InboundError) {
+			// A network cut, throttling or an expired token is not the file's fault: the poll
+			// stops and the folder is tried again, rather than being recorded as failed.
+			if (error.transient) throw error;
+			throw new FileReadError(file, `${error.message}. ${error.hint}`);
+		}
 		throw new FileReadError(file, `could not be read: ${(error as Error).message}`);
 	}
 	file.rows = rows.length;

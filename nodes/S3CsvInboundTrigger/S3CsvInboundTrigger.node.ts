@@ -12,7 +12,7 @@ import type { CsvEncoding } from '../../lib/csv/reader';
 import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
-import { runMarkerFolders, runSingleFile, type TriggerState } from '../../lib/trigger/poll';
+import { runMarkerFolders, runSingleFile, withRetrySchedule, type TriggerState } from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
 
 export class S3CsvInboundTrigger implements INodeType {
@@ -221,23 +221,19 @@ export class S3CsvInboundTrigger implements INodeType {
 		};
 		const logger = this.logger;
 		try {
-			const result =
+			const common = { intervalMs, manual, state, now: Date.now(), read, storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket) };
+			const result = await withRetrySchedule(common, async () =>
 				mode === 'singleFile'
 					? await runSingleFile({
-							storeFor: (bucket) => new S3Store(s3ClientFor(settings), bucket),
+							...common,
 							bucket: this.getNodeParameter('bucket') as string,
 							key: this.getNodeParameter('fileKey') as string,
 							importEveryCheck: this.getNodeParameter('importEveryCheck', false) as boolean,
 							downstream: this.getChildNodes(this.getNode().name, { includeNodeParameters: true }),
 							ownParameters: this.getNode().parameters,
-							intervalMs,
-							manual,
-							state,
-							now: Date.now(),
-							read,
 						})
 					: await runMarkerFolders({
-							storeFor: (bucket) => new S3Store(s3ClientFor(settings), bucket),
+							...common,
 							bucketPath: this.getNodeParameter('bucketPath') as string,
 							baseFolder: this.getNodeParameter('baseFolder', '') as string,
 							markerName: (this.getNodeParameter('markerName', '_SUCCESS') as string) || '_SUCCESS',
@@ -246,13 +242,9 @@ export class S3CsvInboundTrigger implements INodeType {
 							maxFolders: Number(options.maxFolders ?? 10),
 							maxRowsPerRun: Number(options.maxRowsPerRun ?? 1_500_000),
 							budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
-							intervalMs,
-							manual,
-							state,
-							now: Date.now(),
-							read,
 							warn: (message) => logger.warn(redact(message, secrets)),
-						});
+						}),
+			);
 			if (result.items.length === 0) {
 				if (manual) {
 					throw new NodeOperationError(this.getNode(), result.nothingToImport ?? 'Nothing to import', {

@@ -73,6 +73,7 @@ async function startN8n(options) {
 			N8N_PUBLIC_API_DISABLED: 'false',
 			N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL ?? 'info',
 			DB_SQLITE_POOL_SIZE: '2',
+			N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
 			...(options.env ?? {}),
 		},
 		stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,19 +145,23 @@ async function startN8n(options) {
 		stop: () =>
 			new Promise((resolve) => {
 				if (child.exitCode !== null) return resolve(undefined);
-				child.once('exit', () => resolve(undefined));
-				try {
-					if (child.pid) process.kill(-child.pid, 'SIGTERM');
-				} catch {
-					child.kill('SIGTERM');
-				}
-				setTimeout(() => {
+				/** @param {NodeJS.Signals} signal */
+				const signalGroup = (signal) => {
 					try {
-						if (child.pid) process.kill(-child.pid, 'SIGKILL');
+						if (child.pid) process.kill(-child.pid, signal);
 					} catch {
-						// gone
+						child.kill(signal);
 					}
-				}, 10_000).unref();
+				};
+				// Whatever happens, nothing of the group outlives this: SIGKILL after 15 s.
+				const hard = setTimeout(() => signalGroup('SIGKILL'), 15_000);
+				child.once('exit', () => {
+					clearTimeout(hard);
+					// The task runner child, if it lingers.
+					setTimeout(() => signalGroup('SIGKILL'), 500).unref();
+					resolve(undefined);
+				});
+				signalGroup('SIGTERM');
 			}),
 	};
 	// Owner and API key, as a person would set them up in the browser.

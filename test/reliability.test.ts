@@ -1,0 +1,352 @@
+/**
+ * Reliability: whole workflows in the real engine against moto and a local HTTP server, with
+ * faults injected by a real HTTP proxy in front of moto (test/helpers/faultProxy.ts) where moto
+ * cannot fail on demand. Each case checks the bucket's end state, what the destination received,
+ * and what the status file and callback say.
+ */
+import type { IDataObject, IRun } from 'n8n-workflow';
+
+import { IMPORT_KEY, idempotencyKey, type ImportMetadata } from '../lib/importMetadata';
+import { S3Store } from '../lib/s3/store';
+import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
+import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES } from './helpers/engine';
+import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
+import { freePort } from './helpers/moto';
+import { startReceiver, type Receiver } from './helpers/http';
+import { gzip, motoEndpoint, newBucket, testSettings } from './helpers/s3';
+import { received } from './helpers/TestDestination.node';
+
+const API_KEY = 'reliability-callback-key-5d1c';
+const HEADER = 'id,score';
+const rows = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `${from + i},${i}`).join('\n');
+
+let receiver: Receiver;
+let proxy: FaultProxy;
+beforeEach(async () => {
+	receiver = await startReceiver([200]);
+	proxy = await startFaultProxy(motoEndpoint());
+	received.length = 0;
+});
+afterEach(async () => {
+	await receiver.close();
+	await proxy.close();
+});
+
+/** Credentials that reach moto through the fault proxy. */
+const credentials = (callbackUrl = receiver.url) => ({
+	s3InboundAwsApi: testSettings({ endpoint: proxy.endpoint, secretAccessKey: 'reliability-secret-9f8e7d' }),
+	importStatusCallbackApi: { url: callbackUrl, apiKey: API_KEY },
+});
+
+function workflow(bucket: string, staticData: IDataObject = {}, options: IDataObject = {}) {
+	return buildWorkflow({
+		nodes: [
+			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', options: { leaseMinutes: 1, ...options } }),
+			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
+			node('Destination', TYPES.destination, { replaceJson: false }, { onError: 'continueErrorOutput' }),
+			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: { retryDelayMs: 5, timeoutSeconds: 1, maxAttempts: 3 } }),
+		],
+		connections: connect(
+			['Trigger', 'Field Mapper'],
+			['Field Mapper', 'Destination', 0, 0],
+			['Field Mapper', 'PX Status Writer', 1, 2],
+			['Destination', 'PX Status Writer', 0, 0],
+			['Destination', 'PX Status Writer', 1, 1],
+		),
+		staticData,
+	});
+}
+
+/** moto directly (not through the proxy), to seed and inspect the bucket. */
+async function seed(files: Record<string, string | Buffer>, folder = 'dt=20240101', marker = true) {
+	const { bucket, store } = await newBucket('rel');
+	for (const [name, body] of Object.entries(files)) await store.write(`px/current/${folder}/${name}`, typeof body === 'string' && name.endsWith('.gz') ? gzip(body) : body);
+	if (marker) await store.write(`px/current/${folder}/_SUCCESS`, '');
+	return { bucket, store };
+}
+
+async function runOnce(bucket: string, staticData: IDataObject = {}, creds = credentials()) {
+	const wf = workflow(bucket, staticData);
+	const data = await poll(wf, 'Trigger', creds);
+	if (!data) return undefined;
+	return await execute(wf, 'Trigger', data, creds);
+}
+
+const keysOf = async (store: S3Store) => (await store.listObjects('')).map((o) => o.key).sort();
+const deliveredIds = () => received.flat().map((i) => String(i.json.id));
+const expireLeases = (staticData: IDataObject) => {
+	const state = staticData['node:Trigger'] as { lastCheck?: number; retryAt?: number; marker?: { leases: Record<string, { until: number }> } };
+	for (const lease of Object.values(state.marker?.leases ?? {})) lease.until = 0;
+	state.lastCheck = 0;
+	delete state.retryAt;
+};
+
+describe('S3 faults', () => {
+	it('a listing that fails mid-page hands nothing on; the next poll completes the batch once', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(3)}\n`, 'b.csv': `${HEADER}\n${rows(2, 10)}\n` });
+		// Small pages, and the second page fails (500 four times: past the SDK's retries).
+		const staticData: IDataObject = {};
+		const client = s3ClientFor(settingsFromCredential(credentials().s3InboundAwsApi as unknown as Record<string, unknown>));
+		// The page size is forced through the client, so the listing has several pages.
+		client.middlewareStack.add((next) => async (args) => {
+			const input = args.input as { MaxKeys?: number; Bucket?: string };
+			if (input.Bucket === bucket) input.MaxKeys = 1;
+			return await next(args);
+		}, { step: 'initialize', name: `pageSize-${bucket}` });
+		proxy.rules.push({ method: 'GET', query: /continuation-token=/, times: 4, status: 500, code: 'InternalError' });
+		try {
+			await expect(poll(workflow(bucket, staticData), 'Trigger', credentials())).rejects.toThrow(new RegExp(`Could not reach S3 to list s3://${bucket}/px/current/|S3 is busy`));
+			expect(await keysOf(store)).toContain('px/current/dt=20240101/_SUCCESS');
+			expect(received).toEqual([]);
+			// The retry comes within a minute, not after the interval.
+			const state = staticData['node:Trigger'] as { retryAt: number; failures: number };
+			expect(state.failures).toBe(1);
+			expect(state.retryAt - Date.now()).toBeLessThanOrEqual(60_000);
+			expireLeases(staticData);
+			const run = await runOnce(bucket, staticData);
+			expect(runError(run!)).toBeUndefined();
+		} finally {
+			client.middlewareStack.remove(`pageSize-${bucket}`);
+		}
+		expect(deliveredIds().sort()).toEqual(['1', '10', '11', '2', '3']);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n5 records were uploaded\n');
+	});
+
+	it('a read cut mid-stream is not recorded as a bad file: the batch is retried whole and succeeds', async () => {
+		const big = `${HEADER}\n${rows(20_000)}\n`;
+		const { bucket, store } = await seed({ 'big.csv': big });
+		proxy.rules.push({ method: 'GET', path: /big\.csv$/, cutAfterBytes: 5000, times: 99 });
+		const staticData: IDataObject = {};
+		await expect(poll(workflow(bucket, staticData), 'Trigger', credentials())).rejects.toThrow(/big\.csv/);
+		proxy.rules.length = 0;
+		expect(received).toEqual([]);
+		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
+		expireLeases(staticData);
+		await runOnce(bucket, staticData);
+		expect(received.flat()).toHaveLength(20_000);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n20000 records were uploaded\n');
+	});
+
+	it('throttling (503 SlowDown) is retried by the client and the import succeeds in one run', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		proxy.rules.push({ method: 'GET', path: /a\.csv$/, times: 2, status: 503, code: 'SlowDown' });
+		proxy.rules.push({ method: 'PUT', path: /status\.txt$/, times: 1, status: 503, code: 'SlowDown' });
+		const run = await runOnce(bucket);
+		expect(runError(run!)).toBeUndefined();
+		expect(proxy.rules.every((r) => r.fired === r.times)).toBe(true);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
+	});
+
+	it('a delete refused after the copy leaves both copies; the next run completes without re-importing', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		proxy.rules.push({ method: 'DELETE', path: /current\/dt=20240101\/a\.csv$/, status: 403, code: 'AccessDenied' });
+		const staticData: IDataObject = {};
+		const first = await runOnce(bucket, staticData);
+		expect(runError(first!)).toMatch(/Access denied: this identity may not delete s3:\/\/.*a\.csv/);
+		expect(await keysOf(store)).toEqual([
+			'px/current/dt=20240101/_SUCCESS',
+			'px/current/dt=20240101/a.csv',
+			'px/processed/20240101/.s3-inbound-batch.json',
+			'px/processed/20240101/a.csv',
+		]);
+		expireLeases(staticData);
+		const second = await runOnce(bucket, staticData);
+		expect(outputOf(second!, 'PX Status Writer')[0].json).toMatchObject({ resumed: true, status: 'SUCCESS' });
+		expect(deliveredIds()).toEqual(['1', '2']);
+		expect(await keysOf(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv', 'px/processed/20240101/status.txt']);
+	});
+
+	it('a failed status write is completed by the next run with the same status, one callback decision', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n`, 'bad.csv': 'id,nope\n1,2\n' });
+		proxy.rules.push({ method: 'PUT', path: /status\.txt$/, times: 4, status: 500, code: 'InternalError' });
+		const staticData: IDataObject = {};
+		const first = await runOnce(bucket, staticData);
+		expect(runError(first!)).toMatch(/status\.txt/);
+		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
+		expect(await store.head('px/current/dt=20240101/_SUCCESS')).toBeDefined();
+		expireLeases(staticData);
+		await runOnce(bucket, staticData);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe("ERROR\nParsing Errors:[\n       bad.csv: Unknown column: 'nope'\n]\n2 records were uploaded\n");
+		expect(deliveredIds()).toEqual(['1', '2']);
+		expect(receiver.requests).toHaveLength(1);
+		expect(JSON.parse(receiver.requests[0].body).success).toBe(false);
+	});
+
+	it('an expired token during an import is reported clearly and retried at the next poll', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		proxy.rules.push({ method: 'GET', path: /a\.csv$/, status: 400, code: 'ExpiredToken', times: 99 });
+		const staticData: IDataObject = {};
+		await expect(poll(workflow(bucket, staticData), 'Trigger', credentials())).rejects.toThrow(/session token expired while trying to read s3:\/\/.*a\.csv/);
+		proxy.rules.length = 0;
+		expireLeases(staticData);
+		await runOnce(bucket, staticData);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
+	});
+});
+
+describe('callback faults', () => {
+	it.each([
+		['down (connection refused)', async () => `http://127.0.0.1:${await freePort()}/prd/data-export`, /could not reach the endpoint: ECONNREFUSED/, 3],
+		['slow (times out)', async () => ((receiver.delayMs = 2500), receiver.url), /no answer within 1000 ms/, 3],
+		['401', async () => ((receiver.answers = [401]), receiver.url), /answered 401/, 1],
+	])('endpoint %s: reported, and the status file and move still happen', async (_name, setup, error, attempts) => {
+		const url = await setup();
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
+		const run = await runOnce(bucket, {}, credentials(url));
+		const out = outputOf(run!, 'PX Status Writer')[0].json as { callback: { delivered: boolean; attempts: number; error: string } };
+		expect(out.callback.delivered).toBe(false);
+		expect(out.callback.attempts).toBe(attempts);
+		expect(out.callback.error).toMatch(error);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n1 records were uploaded\n');
+		expect((await keysOf(store)).filter((k) => k.includes('/current/'))).toEqual([]);
+	});
+});
+
+describe('process faults', () => {
+	it('a run stopped after the destination got rows but before the status: the next poll re-delivers them with the same idempotency keys, marked as a second attempt', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(3)}\n` });
+		// The journal cannot be written: the status writer stops before anything is decided.
+		proxy.rules.push({ method: 'PUT', path: /\.s3-inbound-batch\.json$/, status: 403, code: 'AccessDenied' });
+		const staticData: IDataObject = {};
+		const first = await runOnce(bucket, staticData);
+		expect(runError(first!)).toBeDefined();
+		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
+		const firstKeys = received.flat().map((i) => idempotencyKey(i.json[IMPORT_KEY] as ImportMetadata));
+		expireLeases(staticData);
+		await runOnce(bucket, staticData);
+		const deliveries = received.map((batch) => batch.map((i) => i.json[IMPORT_KEY] as ImportMetadata));
+		expect(deliveries).toHaveLength(2);
+		expect(deliveries[1].map(idempotencyKey)).toEqual(firstKeys);
+		expect(deliveries[0][0].file.batch?.attempt).toBe(1);
+		expect(deliveries[1][0].file.batch?.attempt).toBe(2);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n3 records were uploaded\n');
+	});
+
+	it('two overlapping polls hand a folder on once', async () => {
+		const { bucket } = await seed({ 'a.csv': `${HEADER}\n${rows(5_000)}\n` });
+		const staticData: IDataObject = {};
+		const wf = workflow(bucket, staticData);
+		const [a, b] = await Promise.all([poll(wf, 'Trigger', credentials()), poll(wf, 'Trigger', credentials())]);
+		const handed = [a, b].filter((d) => d !== null);
+		expect(handed).toHaveLength(1);
+		expect(handed[0]![0]).toHaveLength(5_000);
+	});
+});
+
+type Expect = { reason: RegExp; delivered?: number };
+const badInputs: Array<[string, Record<string, string | Buffer>, Expect]> = [
+	['an empty file', { 'a.csv': '' }, { reason: /a\.csv: the file is empty; a header row/ }],
+	['a header only', { 'a.csv': 'id,score\n' }, { reason: /a\.csv: line 2: the file has a header but no data rows/ }],
+	['an unterminated quote at the end', { 'a.csv': 'id,score\n1,"2\n' }, { reason: /a\.csv: line \d: a quoted field is never closed/ }],
+	['ragged rows', { 'a.csv': 'id,score\n1,2\n3,4,5\n' }, { reason: /a\.csv: line 3: the row has 3 fields but the header has 2/ }],
+	['a duplicate header', { 'a.csv': 'id,id\n1,2\n' }, { reason: /a\.csv: line 1: the header 'id' appears twice/ }],
+	['an empty header', { 'a.csv': 'id,,score\n1,2,3\n' }, { reason: /a\.csv: line 1: column 2 has an empty header name/ }],
+	['Latin-1 bytes under UTF-8', { 'a.csv': Buffer.from('id,score\n1,2\nJos\xe9,3\n', 'latin1') }, { reason: /a\.csv: line 3: bytes that are not valid UTF-8/ }],
+	['a .csv.gz that is not gzip (binary)', { 'a.csv.gz': Buffer.from([0x50, 0x4b, 0x03, 0x04, 0xff, 0xfe, 0x00, 0x81]) }, { reason: /a\.csv\.gz: line 1: bytes that are not valid UTF-8/ }],
+	['a truncated gzip', { 'a.csv.gz': gzip(`${HEADER}\n${rows(2000)}\n`).subarray(0, 200) }, { reason: /a\.csv\.gz: the gzip data is corrupt or truncated/ }],
+	['a bad number', { 'a.csv': 'id,score\n1,"1,000"\n' }, { reason: /a\.csv: Row 1, column 'score': '1,000' is not a number/ }],
+];
+
+describe('bad input: a clear reason in status.txt and the callback, the batch ERROR, nothing lost', () => {
+	it.each(badInputs)('%s', async (_name, files, expected) => {
+		const { bucket, store } = await seed({ ...files, 'good.csv': `${HEADER}\n${rows(2, 100)}\n` });
+		const before = await keysOf(store);
+		await runOnce(bucket);
+		const status = (await store.readText('px/processed/20240101/status.txt')) ?? '';
+		expect(status.split('\n')[0]).toBe('ERROR');
+		expect(status).toMatch(expected.reason);
+		expect(status).toContain('2 records were uploaded');
+		expect(deliveredIds().sort()).toEqual(['100', '101']);
+		// Every object is still there, moved: nothing lost, nothing left under current/.
+		expect((await keysOf(store)).filter((k) => k !== 'px/processed/20240101/status.txt')).toEqual(before.map((k) => k.replace('current/dt=', 'processed/')).sort());
+		expect(JSON.parse(receiver.requests[0].body)).toMatchObject({ success: false, message: expect.stringMatching(expected.reason) });
+	});
+
+	it('a BOM and mixed line endings are fine', async () => {
+		const { bucket, store } = await seed({ 'a.csv': '\uFEFFid,score\r\n1,2\n3,4\r5,6\r\n' });
+		await runOnce(bucket);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n3 records were uploaded\n');
+	});
+
+	it('a 1 MB field and keys with spaces, =, + and unicode are imported and moved', async () => {
+		const { bucket, store } = await seed({ 'users + more=1 é.csv': `id,score,blob\n1,2,${'x'.repeat(1024 * 1024)}\n` });
+		const wf = buildWorkflow({
+			nodes: [
+				node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px' }),
+				node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }, { target: 'blob' }] } }),
+				node('PX Status Writer', TYPES.statusWriter, { sendCallback: false }),
+			],
+			connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'PX Status Writer', 0, 0], ['Field Mapper', 'PX Status Writer', 1, 2]),
+		});
+		const run = await execute(wf, 'Trigger', (await poll(wf, 'Trigger', credentials()))!, credentials());
+		expect(runError(run)).toBeUndefined();
+		expect(await keysOf(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/status.txt', 'px/processed/20240101/users + more=1 é.csv']);
+	});
+
+	it('350,001 rows: the file is rejected with the limit, its rows never delivered', async () => {
+		const { bucket, store } = await seed({ 'big.csv.gz': `${HEADER}\n${rows(350_001)}\n`, 'good.csv': `${HEADER}\n${rows(1, 1)}\n` });
+		await runOnce(bucket);
+		expect(await store.readText('px/processed/20240101/status.txt')).toMatch(/big\.csv\.gz: Too many rows: the file has 350001 rows; at most 350000 are allowed per file/);
+		expect(deliveredIds()).toEqual(['1']);
+	});
+
+	it('an invalid date folder (dt=20210230) is closed with ERROR and the reason', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` }, 'dt=20210230');
+		await runOnce(bucket);
+		expect(await store.readText('px/processed/20210230/status.txt')).toMatch(/^ERROR\nParsing Errors:\[\n {7}the folder name 'dt=20210230' is not a valid date/);
+		expect(received).toEqual([]);
+		expect(await keysOf(store)).toEqual(['px/processed/20210230/_SUCCESS', 'px/processed/20210230/a.csv', 'px/processed/20210230/status.txt']);
+	});
+
+	it('a marker with no data files is closed with ERROR; data files with no marker are left alone', async () => {
+		const { bucket, store } = await seed({}, 'dt=20240101');
+		await store.write('px/current/dt=20240102/a.csv', `${HEADER}\n1,2\n`);
+		await runOnce(bucket);
+		expect(await store.readText('px/processed/20240101/status.txt')).toMatch(/no data files next to the marker/);
+		expect(await store.head('px/current/dt=20240102/a.csv')).toBeDefined();
+	});
+
+	it('10,000 dt= folders are listed without running out of memory or time', async () => {
+		const { bucket, store } = await newBucket('many');
+		const client = s3ClientFor(testSettings());
+		await Promise.all(
+			Array.from({ length: 10 }, async (_, worker) => {
+				for (let i = worker; i < 10_000; i += 10) {
+					const day = new Date(Date.UTC(2000, 0, 1) + i * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+					await new S3Store(client, bucket).write(`px/current/dt=${day}/a.csv`, `${HEADER}\n1,2\n`);
+				}
+			}),
+		);
+		await store.write('px/current/dt=20400101/_SUCCESS', '');
+		await store.write('px/current/dt=20400101/a.csv', `${HEADER}\n1,2\n`);
+		const heapBefore = process.memoryUsage().heapUsed;
+		const started = Date.now();
+		const data = await poll(workflow(bucket, {}), 'Trigger', credentials());
+		expect(Date.now() - started).toBeLessThan(60_000);
+		expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(200 * 1024 * 1024);
+		expect(data![0]).toHaveLength(1);
+		expect((data![0][0].json[IMPORT_KEY] as ImportMetadata).file.batch?.folderName).toBe('dt=20400101');
+	}, 300_000);
+});
+
+describe('security', () => {
+	it('secrets never appear in logs, errors, status files, callback bodies or node output', async () => {
+		const secret = credentials().s3InboundAwsApi.secretAccessKey as string;
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n`, 'bad.csv': 'x\n1\n' });
+		proxy.rules.push({ method: 'DELETE', path: /bad\.csv$/, status: 403, code: 'AccessDenied' });
+		const { result: run, logs } = await captureLogs(async () => await runOnce(bucket));
+		const outputs = JSON.stringify((run as IRun).data.resultData);
+		const objects = await Promise.all((await keysOf(store)).map((k) => store.readText(k)));
+		const everything = [outputs, ...logs, ...objects, ...receiver.requests.map((r) => r.body)].join('\n');
+		for (const value of [secret, API_KEY]) expect(everything).not.toContain(value);
+		expect(everything).toMatch(/Access denied/);
+	});
+
+	it('a key with ../ cannot make a move write outside the base folder', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
+		await store.write('px/current/dt=20240101/../../../escape.csv', 'id\n1\n');
+		const run = await runOnce(bucket);
+		expect(runError(run!)).toMatch(/Refusing to move .*\.\.\/.*would leave px\/processed\/20240101\//);
+		expect((await keysOf(store)).filter((k) => !k.startsWith('px/'))).toEqual([]);
+	});
+});
