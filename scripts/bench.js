@@ -17,7 +17,8 @@
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
-const { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+const { request } = require('node:http');
+const { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
 
 const { startMoto } = require('./lib/moto');
 const { startReceiver } = require('./lib/receiver');
@@ -51,54 +52,65 @@ async function main() {
 			return false;
 		}
 	};
+	/** @param {string} key */
+	const getText = async (key) => (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToString()) ?? '';
 	const file = userCsvGz(ROWS);
 	await put('builtin/users.csv.gz', file);
 
 	// The built-in pipeline is run with n8n's legacy expression engine, its fastest (the default
 	// engine did not finish 350,000 rows in 5 minutes on this machine). Ours evaluates no
-	// expression per row, so the setting does not matter to it.
-	const n8n = await startN8n({
-		userFolder: mkdtempSync(path.join(tmpdir(), 'n8n-bench-')),
-		quiet: true,
-		env: { N8N_EXPRESSION_ENGINE: 'legacy', N8N_LOG_LEVEL: 'debug', N8N_PAYLOAD_SIZE_MAX: '64', EXECUTIONS_TIMEOUT: '-1' },
-	});
-	const pid = /** @type {number} */ (n8n.pid);
-	await new Promise((r) => setTimeout(r, 3000));
-	const idleMb = mb(treeRss(pid));
-	out(`  n8n idle (main process + task runner): ${idleMb} MB RSS`);
-	try {
-		const ours = await n8n.api('POST', '/credentials', {
-			name: 'bench s3 inbound',
-			type: 's3InboundAwsApi',
-			data: { authentication: 'accessKeys', accessKeyId: 'bench', secretAccessKey: 'bench-secret', region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true },
+	// expression per row, so the setting does not matter to it. Every run gets a fresh n8n server
+	// (same installation and settings), so that each peak starts from the same idle footprint.
+	/** @type {number[]} */
+	const idle = [];
+	/** @template T @param {(n8n: import('./lib/n8n').N8nServer, creds: { ours: string, generic: string }) => Promise<T>} fn */
+	const withFreshN8n = async (fn) => {
+		const n8n = await startN8n({
+			userFolder: mkdtempSync(path.join(tmpdir(), 'n8n-bench-')),
+			quiet: true,
+			env: { N8N_EXPRESSION_ENGINE: 'legacy', N8N_LOG_LEVEL: 'debug', N8N_PAYLOAD_SIZE_MAX: '64', EXECUTIONS_TIMEOUT: '-1' },
 		});
-		const generic = await n8n.api('POST', '/credentials', {
-			name: 'bench s3',
-			type: 's3',
-			data: { endpoint: moto.endpoint, region: 'us-east-1', accessKeyId: 'bench', secretAccessKey: 'bench-secret', forcePathStyle: true, ignoreSSLIssues: false },
-		});
+		try {
+			const ours = await n8n.api('POST', '/credentials', {
+				name: 'bench s3 inbound',
+				type: 's3InboundAwsApi',
+				data: { authentication: 'accessKeys', accessKeyId: 'bench', secretAccessKey: 'bench-secret', region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true },
+			});
+			const generic = await n8n.api('POST', '/credentials', {
+				name: 'bench s3',
+				type: 's3',
+				data: { endpoint: moto.endpoint, region: 'us-east-1', accessKeyId: 'bench', secretAccessKey: 'bench-secret', forcePathStyle: true, ignoreSSLIssues: false },
+			});
+			await new Promise((r) => setTimeout(r, 2000));
+			idle.push(treeRss(/** @type {number} */ (n8n.pid)));
+			return await fn(n8n, { ours: ours.id, generic: generic.id });
+		} finally {
+			if (process.env.BENCH_LOG) require('node:fs').appendFileSync(process.env.BENCH_LOG, n8n.log());
+			await n8n.stop();
+		}
+	};
 
-		/** n8n's own start/finish of an execution of `workflowId`, from its debug log, in ms. */
-		const n8nMs = (/** @type {string} */ workflowId, /** @type {number} */ since) => {
-			const lines = n8n.log().split('\n').filter((l) => l.includes(workflowId) || /Workflow execution (started|finished)/.test(l));
-			let start;
-			let end;
-			for (const l of lines) {
-				const t = Date.parse(l.slice(0, 24));
-				if (!(t >= since)) continue;
-				if (/Execution for workflow .* was assigned id|Workflow execution started/.test(l) && start === undefined) start = t;
-				if (/Workflow execution finished|Execution finished/.test(l)) end = t;
-			}
-			return start !== undefined && end !== undefined ? end - start : undefined;
-		};
+	/** n8n's own start/finish of an execution, from its debug log, in ms. */
+	const n8nMs = (/** @type {import('./lib/n8n').N8nServer} */ n8n, /** @type {number} */ since) => {
+		let start;
+		let end;
+		for (const l of n8n.log().split('\n')) {
+			const t = Date.parse(l.slice(0, 24));
+			if (!(t >= since)) continue;
+			if (/Workflow execution started/.test(l) && start === undefined) start = t;
+			if (/Workflow execution finished/.test(l)) end = t;
+		}
+		return start !== undefined && end !== undefined ? end - start : undefined;
+	};
 
-		/** One run of ours on a fresh folder holding `files` files of `rows` rows. */
-		const runOurs = async (/** @type {string} */ label, /** @type {number} */ rows, /** @type {number} */ files) => {
+	/** One run of ours on a fresh folder holding `files` files of `rows` rows. */
+	const runOurs = (/** @type {string} */ label, /** @type {number} */ rows, /** @type {number} */ files) =>
+		withFreshN8n(async (n8n, creds) => {
 			const base = `ours-${label}`;
 			for (let f = 0; f < files; f++) await put(`${base}/current/dt=20240101/users-${f}.csv.gz`, rows === ROWS && f === 0 ? file : userCsvGz(rows, { seed: 42 + f, startId: f * rows }));
 			await put(`${base}/current/dt=20240101/_SUCCESS`, '');
-			const workflow = await n8n.api('POST', '/workflows', oursWorkflow(base, ours.id, receiver.url));
-			const sampler = peakSampler(pid);
+			const workflow = await n8n.api('POST', '/workflows', oursWorkflow(base, creds.ours, receiver.url));
+			const sampler = peakSampler(/** @type {number} */ (n8n.pid));
 			const started = Date.now();
 			await n8n.api('POST', `/workflows/${workflow.id}/publish`, {});
 			const deadline = Date.now() + 15 * 60_000;
@@ -108,22 +120,30 @@ async function main() {
 			}
 			const wall = Date.now() - started;
 			const peak = sampler.stop();
-			await n8n.api('POST', `/workflows/${workflow.id}/unpublish`, {});
-			return { wall, n8nMs: n8nMs(workflow.id, started), peak, rows: rows * files };
-		};
+			const status = (await getText(`${base}/processed/20240101/status.txt`)).split('\n')[0];
+			if (status !== 'SUCCESS') throw new Error(`ours (${label}) ended with ${status}`);
+			return { wall, n8nMs: n8nMs(n8n, started), peak, rows: rows * files };
+		});
 
-		const builtinWorkflow = await n8n.api('POST', '/workflows', builtinDefinition(generic.id));
-		await n8n.api('POST', `/workflows/${builtinWorkflow.id}/publish`, {});
-		const runBuiltin = async () => {
-			const sampler = peakSampler(pid);
-			const started = Date.now();
-			const response = await fetch(`${n8n.url}/webhook/bench-builtin`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(20 * 60_000) });
-			await response.text();
+	const runBuiltin = () =>
+		withFreshN8n(async (n8n, creds) => {
+			const workflow = await n8n.api('POST', '/workflows', builtinDefinition(creds.generic));
+			await n8n.api('POST', `/workflows/${workflow.id}/publish`, {});
+			const sampler = peakSampler(/** @type {number} */ (n8n.pid));
+			// Publishing registers the webhook a moment later: until then n8n answers 404 at once.
+			let started = Date.now();
+			let status = await postAndWait(`${n8n.url}/webhook/bench-builtin`);
+			for (let tries = 0; status === 404 && tries < 150; tries++) {
+				await new Promise((r) => setTimeout(r, 200));
+				started = Date.now();
+				status = await postAndWait(`${n8n.url}/webhook/bench-builtin`);
+			}
 			const wall = Date.now() - started;
-			if (!response.ok) throw new Error(`built-in pipeline failed: ${response.status}`);
-			return { wall, n8nMs: n8nMs(builtinWorkflow.id, started), peak: sampler.stop(), rows: ROWS };
-		};
+			if (status >= 300) throw new Error(`built-in pipeline failed: ${status}`);
+			return { wall, n8nMs: n8nMs(n8n, started), peak: sampler.stop(), rows: ROWS };
+		});
 
+	try {
 		/** @type {Record<string, Array<{wall:number,n8nMs?:number,peak:number,rows:number}>>} */
 		const results = { ours: [], builtin: [] };
 		for (let i = 0; i < RUNS; i++) {
@@ -136,6 +156,7 @@ async function main() {
 		}
 		/** @type {Array<{label:string, r:{wall:number,n8nMs?:number,peak:number,rows:number}}>} */
 		const sweep = [];
+		// Each sweep run also starts from a fresh server.
 		for (const [label, rows, files] of /** @type {Array<[string, number, number]>} */ ([['50k', 50_000, 1], ['100k', 100_000, 1], ['3x350k', ROWS, 3]])) {
 			sweep.push({ label, r: await runOurs(`sweep-${label}`, rows, files) });
 			out(`  sweep ${label}: ${(sweep[sweep.length - 1].r.wall / 1000).toFixed(1)} s`);
@@ -144,19 +165,19 @@ async function main() {
 		const summary = (/** @type {Array<{wall:number,n8nMs?:number,peak:number,rows:number}>} */ runs) => {
 			const wall = median(runs.map((r) => r.wall));
 			const inside = runs.map((r) => r.n8nMs).filter((v) => v !== undefined);
-			return { wall, n8nMs: inside.length ? median(/** @type {number[]} */ (inside)) : undefined, rowsPerSec: Math.round((runs[0].rows / wall) * 1000), peakMb: mb(Math.max(...runs.map((r) => r.peak))) };
+			return { wall, n8nMs: inside.length ? median(/** @type {number[]} */ (inside)) : undefined, rowsPerSec: Math.round((runs[0].rows / wall) * 1000), peakMb: mb(median(runs.map((r) => r.peak))) };
 		};
 		const o = summary(results.ours);
 		const b = summary(results.builtin);
 		out('');
-		out(`Same n8n 2.41.1 server (Node 24), execution-data saving off, ${RUNS} runs each, median:`);
+		out(`n8n 2.41.1 on Node 24, the same installation and settings, execution-data saving off, ${RUNS} runs each, median:`);
 		out('| pipeline | rows | wall, outside (s) | wall, n8n log (s) | rows/s | peak RSS, n8n tree (MB) |');
 		out('|---|---:|---:|---:|---:|---:|');
 		const sec = (/** @type {number | undefined} */ ms) => (ms === undefined ? 'n/a' : (ms / 1000).toFixed(1));
 		out(`| ours | ${ROWS.toLocaleString('en')} | ${sec(o.wall)} | ${sec(o.n8nMs)} | ${o.rowsPerSec.toLocaleString('en')} | ${o.peakMb} |`);
 		out(`| builtin | ${ROWS.toLocaleString('en')} | ${sec(b.wall)} | ${sec(b.n8nMs)} | ${b.rowsPerSec.toLocaleString('en')} | ${b.peakMb} |`);
-		out(`(n8n's own idle footprint, before any run: ${idleMb} MB.)`);
-		out('\nSize sweep, ours (one run each; peak RSS includes what earlier runs left in the heap):');
+		out(`(A fresh n8n server for every run; its idle footprint before the run: median ${mb(median(idle))} MB.)`);
+		out('\nSize sweep, ours (one run each, fresh server):');
 		out('| files x rows | rows | wall (s) | rows/s | peak RSS (MB) |');
 		out('|---|---:|---:|---:|---:|');
 		for (const { label, r } of [{ label: `1 x ${ROWS / 1000}k (median above)`, r: { wall: o.wall, rows: ROWS, peak: o.peakMb * 1024 * 1024 } }, ...sweep]) {
@@ -168,12 +189,22 @@ async function main() {
 		out('');
 		out(`bench: ours ${o.rowsPerSec} rows/s ${o.peakMb} MB; builtin ${b.rowsPerSec} rows/s ${b.peakMb} MB; speed x ${speed.toFixed(1)}; memory x ${memory.toFixed(2)}`);
 	} finally {
-		if (process.env.BENCH_LOG) require('node:fs').writeFileSync(process.env.BENCH_LOG, n8n.log());
-		await n8n.stop();
 		await receiver.close();
 		s3.destroy();
 		await moto.stop();
 	}
+}
+
+/** POSTs and waits for the answer however long it takes (fetch gives up after 5 minutes). @param {string} url */
+function postAndWait(url) {
+	return new Promise((resolve, reject) => {
+		const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+			res.resume();
+			res.on('end', () => resolve(res.statusCode ?? 0));
+		});
+		req.on('error', reject);
+		req.end('{}');
+	});
 }
 
 /** @param {string} base @param {string} credentialId @param {string} receiverUrl */

@@ -128,7 +128,7 @@ describe('Account Matcher in the engine', () => {
 
 	it('leaves churned and prospect accounts out of scope, and applies filters', async () => {
 		const csv = 'sfid\na0D30000001n7Pi\n0019000000B98de\n001000000000003AAA\n001000000000004AAA\n';
-		const { matched, unmatched } = await runMatcher(csv, {
+		const { run, matched, unmatched } = await runMatcher(csv, {
 			matchingColumn: 'sfid',
 			directoryKeyField: 'crmId',
 			excludeStatuses: true,
@@ -138,7 +138,8 @@ describe('Account Matcher in the engine', () => {
 			filters: { filter: [{ field: 'tier', operator: 'equals', value: 'gold' }] },
 		});
 		expect(matched.map((m) => m._match.id)).toEqual(['acc-1']);
-		expect(matched[0]._match.inScope).toBe(1);
+		const hints = run.data.resultData.runData['Account Matcher'][0].hints ?? [];
+		expect(hints.map((h) => h.message)).toEqual([expect.stringMatching(/^1 of 4 accounts in scope; 1 rows matched/)]);
 		expect(unmatched).toHaveLength(3);
 	});
 

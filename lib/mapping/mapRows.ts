@@ -113,11 +113,11 @@ export function mapLenient(items: Array<Record<string, unknown>>, mapping: Field
 			continue;
 		}
 		const row = meta?.row ?? i + 1;
-		let fields: Record<string, unknown> = {};
+		const fields: Record<string, unknown> = {};
 		const problems = mapping.mapRow(item, row, fields)?.map((p) => p.reason) ?? [];
 		if (!dateMapped && typeof item[HISTORY_COLUMN] === 'string' && item[HISTORY_COLUMN] !== '') {
 			const parsed = historyDate.parse(item[HISTORY_COLUMN] as string);
-			if (parsed) fields = { ...fields, [HISTORY_COLUMN]: parsed.date };
+			if (parsed) fields[HISTORY_COLUMN] = parsed.date;
 			else problems.push(`Row ${row}, column 'date': '${String(item[HISTORY_COLUMN])}' is not a date in the format yyyy-mm-dd (expected date)`);
 		}
 		if (problems.length > 0) {
@@ -126,7 +126,9 @@ export function mapLenient(items: Array<Record<string, unknown>>, mapping: Field
 				source: i,
 			});
 		} else {
-			result.valid.push({ json: { ...fields, ...carried(item), [IMPORT_KEY]: meta }, source: i });
+			if (MATCH_KEY in item) fields[MATCH_KEY] = item[MATCH_KEY];
+			fields[IMPORT_KEY] = meta;
+			result.valid.push({ json: fields, source: i });
 		}
 	}
 	return result;

@@ -167,7 +167,8 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 			});
 			continue;
 		}
-		result.matched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, key: k.key, id: entry.id } });
+		// Kept lean: one of these rides on every matched row.
+		result.matched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, id: entry.id } });
 		if (!dedupe) continue;
 		const date = row[options.dateColumn];
 		const dedupeKey = date === undefined ? text(entry.id) : `${text(entry.id)}\u0000${text(date)}`;

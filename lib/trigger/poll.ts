@@ -5,7 +5,7 @@ import { S3InboundError } from '../s3/errors';
 import type { S3Store } from '../s3/store';
 import { CurrentListingBuilder, joinFolders, planMarkerFolders, splitBucketPath, type MarkerState } from './markerFolders';
 import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
-import { FileReadError, readFileRows } from './readFile';
+import { FileReadError, readFileRows, type ReadFileOptions } from './readFile';
 
 /** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
 export interface TriggerState {
@@ -47,6 +47,18 @@ const SCHEDULE_SLACK_MS = 30_000;
 function due(state: TriggerState, now: number, intervalMs: number): boolean {
 	if (state.retryAt !== undefined) return now >= state.retryAt;
 	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS;
+}
+
+/** How every data file is read: only the exact version (ETag) that was listed. */
+function readOptions(read: ReadSettings, batch?: ImportBatch): ReadFileOptions {
+	return {
+		delimiter: read.delimiter,
+		encoding: read.encoding,
+		maxRows: read.maxRowsPerFile,
+		sampleRows: read.sampleRows,
+		ifMatch: true,
+		...(batch ? { batch } : {}),
+	};
 }
 
 /** Folders (bucket/prefix) being read by a poll in this process right now. */
@@ -109,13 +121,7 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 		if (!decision.import) return { items: [] };
 	}
 	try {
-		const { rows } = await readFileRows(store, head, {
-			delimiter: o.read.delimiter,
-			encoding: o.read.encoding,
-			maxRows: o.read.maxRowsPerFile,
-			sampleRows: o.read.sampleRows,
-			ifMatch: true,
-		});
+		const { rows } = await readFileRows(store, head, readOptions(o.read));
 		if (!o.manual) o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString() };
 		return { items: rows };
 	} catch (error) {
@@ -183,9 +189,13 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 
 	// Folders another poll in this process is reading right now are not planned again; the leases
 	// are kept in the state at once, so an overlapping poll sees them too.
-	const ready = plan.ready.filter(({ batch }) => !foldersInFlight.has(`${bucket}/${batch.folder}`));
-	for (const { batch } of plan.ready) if (!ready.some((r) => r.batch === batch)) delete plan.state.leases[batch.folder];
 	const previousLeases = { ...(o.state.marker?.leases ?? {}) };
+	const ready = plan.ready.filter(({ batch }) => !foldersInFlight.has(`${bucket}/${batch.folder}`));
+	for (const { batch } of plan.ready) {
+		if (ready.some((r) => r.batch === batch)) continue;
+		if (previousLeases[batch.folder]) plan.state.leases[batch.folder] = previousLeases[batch.folder];
+		else delete plan.state.leases[batch.folder];
+	}
 	const claimed = ready.map(({ batch }) => `${bucket}/${batch.folder}`);
 	claimed.forEach((key) => foldersInFlight.add(key));
 	if (!o.manual) o.state.marker = plan.state;
@@ -246,14 +256,7 @@ async function readBatch(
 	const items: Array<Record<string, unknown>> = [];
 	for (const object of dataFiles) {
 		try {
-			const { rows } = await readFileRows(store, object, {
-				delimiter: o.read.delimiter,
-				encoding: o.read.encoding,
-				maxRows: o.read.maxRowsPerFile,
-				sampleRows: o.read.sampleRows,
-				ifMatch: true,
-				batch,
-			});
+			const { rows } = await readFileRows(store, object, readOptions(o.read, batch));
 			for (const row of rows) items.push(row);
 			if (o.manual) break;
 		} catch (error) {

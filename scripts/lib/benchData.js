@@ -14,20 +14,8 @@ function prng(seed) {
 	};
 }
 
-const SUFFIX = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
-/** The 18-character form of a 15-character Salesforce-style ID. @param {string} id15 */
-function sf18(id15) {
-	let suffix = '';
-	for (let chunk = 0; chunk < 3; chunk++) {
-		let bits = 0;
-		for (let i = 0; i < 5; i++) {
-			const c = id15.charCodeAt(chunk * 5 + i);
-			if (c >= 65 && c <= 90) bits |= 1 << i;
-		}
-		suffix += SUFFIX[bits];
-	}
-	return id15 + suffix;
-}
+/** The 18-character form of a Salesforce-style ID: the package's own (needs `npm run build`). */
+const { salesforce18: sf18 } = require('../../dist/lib/matching/normalise');
 
 /** @param {number} n */
 const accountId15 = (n) => `001A${String(n).padStart(11, '0')}`;

@@ -178,6 +178,7 @@ export async function execute(
 	triggerName: string,
 	triggerData: INodeExecutionData[][],
 	credentials: TestCredentials,
+	onNodeFinished?: (nodeName: string) => void,
 ): Promise<IRun> {
 	const node = workflow.getNode(triggerName);
 	if (!node) throw new Error(`No node named ${triggerName}`);
@@ -195,6 +196,7 @@ export async function execute(
 		settings: { executionOrder: 'v1' as const },
 	};
 	additionalData.hooks = new ExecutionLifecycleHooks('trigger', 'test-execution', workflowData as never);
+	if (onNodeFinished) additionalData.hooks.addHandler('nodeExecuteAfter', (nodeName) => onNodeFinished(nodeName));
 	const runData = createRunExecutionData({
 		executionData: {
 			nodeExecutionStack: [{ node, data: { main: triggerData }, source: null }],
