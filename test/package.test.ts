@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { PackageDirectoryLoader } from 'n8n-core';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+import { PackageDirectoryLoader, scanDirectoryForPackages } from 'n8n-core';
 
 import { captureLogs } from './helpers/engine';
 
@@ -49,5 +52,17 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 		expect(trigger?.properties.some((p) => p.name === 'pollTimes')).toBe(true);
 		// Codex files are read: categories show in the nodes panel.
 		expect(trigger?.codex?.categories).toEqual(['Data & Storage']);
+	});
+
+	it('is found and loaded from ~/.n8n/nodes/node_modules, as n8n finds installed community packages', async () => {
+		const nodeModules = join(mkdtempSync(join(tmpdir(), 'n8n-nodes-')), 'node_modules');
+		mkdirSync(nodeModules);
+		symlinkSync(root, join(nodeModules, pkg.name), 'dir');
+		const { result: loaders, logs } = await captureLogs(async () => await scanDirectoryForPackages(nodeModules));
+		expect(logs.filter((l) => /^(warn|error)/.test(l))).toEqual([]);
+		expect(loaders.map((l) => l.packageName)).toEqual([pkg.name]);
+		await loaders[0].loadAll();
+		expect(Object.keys(loaders[0].known.nodes).sort()).toEqual(['accountMatcher', 'fieldMapper', 'pxStatusWriter', 's3CsvInboundTrigger']);
+		expect(Object.keys(loaders[0].known.credentials).sort()).toEqual(['importStatusCallbackApi', 's3InboundAwsApi']);
 	});
 });

@@ -1,7 +1,7 @@
 import type { IDataObject, INode } from 'n8n-workflow';
 
 import { importOf } from '../lib/importMetadata';
-import { buildWorkflow, connect, execute, node, outputOf, poll, TYPES, type TestCredentials } from './helpers/engine';
+import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, TYPES, type TestCredentials } from './helpers/engine';
 import { gzip, newBucket, testSettings } from './helpers/s3';
 
 function credentials(): TestCredentials {
@@ -188,5 +188,20 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 		const { bucket, store } = await newBucket();
 		await store.write('px/current/dt=20240101/a.csv', 'id\n1\n');
 		await expect(poll(markerWorkflow(bucket, {}), 'Trigger', credentials(), 'manual')).rejects.toThrow(/No ready folder/);
+	});
+
+	it('reports a folder whose name is not dt=YYYYMMDD once, and leaves it alone', async () => {
+		const { bucket, store } = await newBucket();
+		await store.write('px/current/daily-2024-01-01/a.csv', 'id\n1\n');
+		await store.write('px/current/daily-2024-01-01/_SUCCESS', '');
+		const staticData: IDataObject = {};
+		const workflow = markerWorkflow(bucket, staticData);
+		const first = await captureLogs(async () => await poll(workflow, 'Trigger', credentials()));
+		expect(first.result).toBeNull();
+		expect(first.logs).toEqual([expect.stringMatching(/^warn: Marker folders: s3:\/\/.*\/px\/current\/daily-2024-01-01\/ is not processed: the folder name 'daily-2024-01-01' is not dt=YYYYMMDD/)]);
+		((staticData['node:Trigger'] as IDataObject).lastCheck as number) = 0;
+		const second = await captureLogs(async () => await poll(workflow, 'Trigger', credentials()));
+		expect(second.logs).toEqual([]);
+		expect(await store.head('px/current/daily-2024-01-01/a.csv')).toBeDefined();
 	});
 });
