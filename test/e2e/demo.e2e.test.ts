@@ -22,7 +22,8 @@ const accountRows = () => (demo.receiver.rows as Row[]).filter((r) => 'accountId
 const userRows = () => (demo.receiver.rows as Row[]).filter((r) => 'email' in r);
 
 beforeAll(async () => {
-	demo = await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-e2e-')), quiet: true });
+	// Debug logging: the test reads n8n's publication log, and checks no secret reaches even that.
+	demo = await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-e2e-')), quiet: true, env: { N8N_LOG_LEVEL: 'debug' } });
 	await demo.activate(demo.workflows.marker);
 	await demo.activate(demo.workflows.hourly);
 }, 600_000);
@@ -95,7 +96,12 @@ describe('both import flows in a real n8n server', () => {
 			connections: workflow.connections,
 			settings: { executionOrder: 'v1' },
 		});
+		// n8n applies publications asynchronously and folds an unpublish followed at once by a
+		// publish into "nothing changed": wait until the trigger is really deactivated.
+		const unpublished = () => demo.n8n.log().split('"result":"unpublished"').length;
+		const deactivations = unpublished();
 		await demo.n8n.api('POST', `/workflows/${demo.workflows.hourly}/unpublish`, {});
+		await waitFor('the trigger to be deactivated', async () => unpublished() > deactivations, 30_000);
 		await demo.activate(demo.workflows.hourly);
 		const after = await waitFor('the re-import', async () => accountRows().length >= before + 4 && accountRows().slice(before));
 		expect(after).toHaveLength(4);
