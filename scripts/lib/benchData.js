@@ -15,7 +15,8 @@ function prng(seed) {
 }
 
 /** The 18-character form of a Salesforce-style ID: the package's own (needs `npm run build`). */
-const { salesforce18: sf18 } = require('../../dist/lib/matching/normalise');
+/** @type {(id15: string) => string} */
+const sf18 = require(`${'../../dist/lib'}/matching/normalise`).salesforce18;
 
 /** @param {number} n */
 const accountId15 = (n) => `001A${String(n).padStart(11, '0')}`;

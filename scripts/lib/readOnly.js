@@ -8,8 +8,10 @@ const { S3Client } = require('@aws-sdk/client-s3');
 
 async function main() {
 	const [endpoint, bucket, key] = process.argv.slice(2);
-	const { S3Store } = require('../../dist/lib/s3/store');
-	const { readCsv } = require('../../dist/lib/csv/reader');
+	// The compiled package (npm run build); a computed path, so type-checking does not need dist/.
+	const dist = (/** @type {string} */ p) => require(`${'../../dist/lib'}/${p}`);
+	const { S3Store } = dist('s3/store');
+	const { readCsv } = dist('csv/reader');
 	const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
 	const started = Date.now();
 	const opened = await new S3Store(s3, bucket).open(key);
