@@ -32,7 +32,14 @@ afterAll(async () => await demo?.stop());
 
 describe('both import flows in a real n8n server', () => {
 	it('marker folders: status files, processed folders, the unready folder untouched', async () => {
-		await waitFor('two status files', async () => (await demo.keys()).filter((k) => k.endsWith('/status.txt')).length === 2);
+		// Done means: both status files written and both folders closed (markers moved, journals gone).
+		await waitFor('both marker folders closed', async () => {
+			const keys = await demo.keys();
+			return (
+				keys.filter((k) => k.endsWith('/status.txt')).length === 2 &&
+				!keys.some((k) => k.endsWith('.s3-inbound-batch.json') || k.endsWith('current/dt=20240101/_SUCCESS') || k.endsWith('current/dt=20240102/_SUCCESS'))
+			);
+		});
 		expect(await demo.read('px-import/processed/20240101/status.txt')).toBe('SUCCESS\n25 records were uploaded\n');
 		expect(await demo.read('px-import/processed/20240102/status.txt')).toBe(
 			"ERROR\nParsing Errors:[\n       users-part2.csv.gz: Unknown column: 'flantana_carteret',\n       users-part2.csv.gz: Missing required column: 'id'\n]\n10 records were uploaded\n",
