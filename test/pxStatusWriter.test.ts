@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
-import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES } from './helpers/engine';
+import { captureLogs, execute, outputOf, poll, pxFlow, runError } from './helpers/engine';
 import { startReceiver, type Receiver } from './helpers/http';
 import { gzip, newBucket, testSettings } from './helpers/s3';
 import { received } from './helpers/TestDestination.node';
@@ -22,22 +22,7 @@ const credentials = () => ({
 });
 
 function pxWorkflow(bucket: string, staticData: IDataObject = {}, destination: IDataObject = {}) {
-	return buildWorkflow({
-		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', options: { leaseMinutes: 1 } }),
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
-			node('Destination', TYPES.destination, destination, { onError: 'continueErrorOutput' }),
-			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: { retryDelayMs: 10, timeoutSeconds: 2 } }),
-		],
-		connections: connect(
-			['Trigger', 'Field Mapper'],
-			['Field Mapper', 'Destination', 0, 0],
-			['Field Mapper', 'PX Status Writer', 1, 2],
-			['Destination', 'PX Status Writer', 0, 0],
-			['Destination', 'PX Status Writer', 1, 1],
-		),
-		staticData,
-	});
+	return pxFlow(bucket, staticData, { destination, statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 } });
 }
 
 async function seed(files: Record<string, string>, date = '20240101') {

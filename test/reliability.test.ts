@@ -9,7 +9,7 @@ import type { IDataObject, IRun } from 'n8n-workflow';
 import { IMPORT_KEY, idempotencyKey, type ImportMetadata } from '../lib/importMetadata';
 import { S3Store } from '../lib/s3/store';
 import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
-import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES } from './helpers/engine';
+import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, pxFlow, runError, TYPES } from './helpers/engine';
 import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
 import { freePort } from './helpers/moto';
 import { startReceiver, type Receiver } from './helpers/http';
@@ -38,23 +38,8 @@ const credentials = (callbackUrl = receiver.url) => ({
 	importStatusCallbackApi: { url: callbackUrl, apiKey: API_KEY },
 });
 
-function workflow(bucket: string, staticData: IDataObject = {}, options: IDataObject = {}) {
-	return buildWorkflow({
-		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', options: { leaseMinutes: 1, ...options } }),
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
-			node('Destination', TYPES.destination, { replaceJson: false }, { onError: 'continueErrorOutput' }),
-			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: { retryDelayMs: 5, timeoutSeconds: 1, maxAttempts: 3 } }),
-		],
-		connections: connect(
-			['Trigger', 'Field Mapper'],
-			['Field Mapper', 'Destination', 0, 0],
-			['Field Mapper', 'PX Status Writer', 1, 2],
-			['Destination', 'PX Status Writer', 0, 0],
-			['Destination', 'PX Status Writer', 1, 1],
-		),
-		staticData,
-	});
+function workflow(bucket: string, staticData: IDataObject = {}) {
+	return pxFlow(bucket, staticData, { destination: { replaceJson: false }, statusWriterOptions: { retryDelayMs: 5, timeoutSeconds: 1, maxAttempts: 3 } });
 }
 
 /** moto directly (not through the proxy), to seed and inspect the bucket. */

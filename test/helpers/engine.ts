@@ -293,3 +293,31 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
 		Container.set(Logger, original);
 	}
 }
+
+/**
+ * The marker-folder flow of reference 001, as the tests run it: Trigger (base folder `px`) →
+ * Field Mapper (strict: id, score) → Destination (error output on) → PX Status Writer, with the
+ * Field Mapper's Rejected output on the writer's third input.
+ */
+export function pxFlow(
+	bucket: string,
+	staticData: IDataObject,
+	parameters: { destination?: object; statusWriterOptions?: object; triggerOptions?: object } = {},
+): Workflow {
+	return buildWorkflow({
+		nodes: [
+			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', options: { leaseMinutes: 1, ...parameters.triggerOptions } }),
+			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
+			node('Destination', TYPES.destination, parameters.destination ?? {}, { onError: 'continueErrorOutput' }),
+			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: parameters.statusWriterOptions ?? {} }),
+		],
+		connections: connect(
+			['Trigger', 'Field Mapper'],
+			['Field Mapper', 'Destination', 0, 0],
+			['Field Mapper', 'PX Status Writer', 1, 2],
+			['Destination', 'PX Status Writer', 0, 0],
+			['Destination', 'PX Status Writer', 1, 1],
+		),
+		staticData,
+	});
+}
