@@ -99,9 +99,11 @@ export class PxStatusWriter implements INodeType {
 				return undefined;
 			}
 		};
+		// Looked up once per input, not per row.
+		const sources = [sourceOf(0), sourceOf(1)];
 		const trace = (item: INodeExecutionData, input: number): ImportMetadata | undefined => {
 			const own = importOf(item.json);
-			const source = own ? undefined : sourceOf(input);
+			const source = own ? undefined : sources[input];
 			if (own || !proxy || !source || !trigger || item.pairedItem === undefined) return own;
 			const paired = (Array.isArray(item.pairedItem) ? item.pairedItem[0] : typeof item.pairedItem === 'number' ? { item: item.pairedItem } : item.pairedItem) as IPairedItemData;
 			try {
