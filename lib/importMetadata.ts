@@ -31,8 +31,17 @@ export interface ImportBatch {
 	error?: string;
 }
 
+/** How the file is read: set by the trigger (its CSV options), used by whichever node reads it. */
+export interface FileReadSettings {
+	delimiter: string;
+	encoding: 'utf-8' | 'latin1' | 'utf-16le';
+	/** More rows than this is an error: it protects the n8n process's memory. */
+	maxRows: number;
+}
+
 /** One file. Shared by all rows of the file, so it costs memory once. */
 export interface ImportFile {
+	/** The bucket; empty for a file that came as binary data from another node. */
 	bucket: string;
 	key: string;
 	etag: string;
@@ -44,6 +53,8 @@ export interface ImportFile {
 	batch?: ImportBatch;
 	/** Why the file could not be read; such a file comes as one item with row 0. */
 	error?: string;
+	/** How to read the file (the trigger's CSV options). */
+	csv?: FileReadSettings;
 }
 
 export interface ImportMetadata {
@@ -55,6 +66,25 @@ export interface ImportMetadata {
 export function importOf(json: Record<string, unknown>): ImportMetadata | undefined {
 	const value = json[IMPORT_KEY] as ImportMetadata | undefined;
 	return value && typeof value === 'object' && value.file ? value : undefined;
+}
+
+/**
+ * An item of the trigger that hands on a file to read (row 0, no error, not a batch to resume):
+ * the Field Mapper opens it in S3 and emits its rows.
+ */
+export function isFileToRead(meta: ImportMetadata): boolean {
+	return meta.row === 0 && !meta.file.error && !meta.file.batch?.resume && meta.file.key !== meta.file.batch?.markerKey;
+}
+
+/** What names one version of one file: rows of a file are grouped by it, never by object identity. */
+export function fileIdentity(file: ImportFile): string {
+	return `${file.bucket}/${file.key}#${file.etag}`;
+}
+
+/** How messages name a file: its S3 URI, or its name when it came as binary data. */
+export function fileLabel(file: ImportFile | undefined): string {
+	if (!file) return 'input';
+	return file.bucket ? `s3://${file.bucket}/${file.key}` : file.key;
 }
 
 /** Stable across re-deliveries of the same version of the same file: use it to de-duplicate. */

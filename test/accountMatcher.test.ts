@@ -52,10 +52,12 @@ async function runMatcher(csv: string, matcher: INodeParameters, directory: obje
 	const workflow = buildWorkflow({
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
+			// Every column as it is: the Field Mapper reads the file, lenient, keeping unmapped columns.
+			node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', options: { keepUnmapped: true } }),
 			node('CRM', TYPES.directory, { records: JSON.stringify(directory) }),
 			node('Account Matcher', TYPES.accountMatcher, { entity: 'account', directoryIdField: 'id', duplicates: 'rejectAll', ...matcher }),
 		],
-		connections: connect(['Trigger', 'Account Matcher', 0, 0], ['Trigger', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
+		connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Account Matcher', 0, 0], ['Trigger', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
 	});
 	const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
 	const pick = (output: number) => outputOf(run, 'Account Matcher', output).map((i) => i.json as Record<string, unknown> & { _match: Record<string, unknown> });

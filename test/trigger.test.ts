@@ -1,7 +1,7 @@
-import type { IDataObject, INode } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
 
-import { importOf } from '../lib/importMetadata';
-import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, TYPES, type TestCredentials } from './helpers/engine';
+import { importOf, isFileToRead } from '../lib/importMetadata';
+import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES, type TestCredentials } from './helpers/engine';
 import { gzip, newBucket, testSettings } from './helpers/s3';
 
 function credentials(): TestCredentials {
@@ -9,13 +9,17 @@ function credentials(): TestCredentials {
 	return { s3InboundAwsApi: { ...s, authentication: 'accessKeys' } as unknown as IDataObject };
 }
 
+/** The trigger hands on files; the Field Mapper (lenient, every column kept as text) reads them into rows. */
+const READ_ALL = { mode: 'lenient', options: { keepUnmapped: true } };
+
 function singleFileWorkflow(bucket: string, key: string, staticData: IDataObject, destinationParams: INode['parameters'] = {}) {
 	return buildWorkflow({
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: key, intervalMinutes: 60 }),
+			node('Field Mapper', TYPES.fieldMapper, READ_ALL),
 			node('Destination', TYPES.destination, { replaceJson: false, ...destinationParams }),
 		],
-		connections: connect(['Trigger', 'Destination']),
+		connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Destination']),
 		staticData,
 	});
 }
@@ -24,11 +28,24 @@ function markerWorkflow(bucketPath: string, staticData: IDataObject, options: ID
 	return buildWorkflow({
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath, baseFolder: 'px', intervalMinutes: 15, options }),
+			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'name' }] } }),
 			node('Destination', TYPES.destination, { replaceJson: false }),
 		],
-		connections: connect(['Trigger', 'Destination']),
+		connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Destination']),
 		staticData,
 	});
+}
+
+/** What one file item hands on: never rows, only the file's identity. */
+function expectFileItems(data: INodeExecutionData[][] | null, keys: string[]) {
+	expect(data).not.toBeNull();
+	const metas = data![0].map((i) => importOf(i.json)!);
+	expect(metas.map((m) => m.file.key)).toEqual(keys);
+	for (const meta of metas) {
+		expect(isFileToRead(meta)).toBe(true);
+		expect(meta.file.etag).toMatch(/^[0-9a-f]{32}/);
+	}
+	return metas;
 }
 
 describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
@@ -39,10 +56,10 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		const workflow = singleFileWorkflow(bucket, 'in/accounts.csv', staticData);
 
 		const first = await poll(workflow, 'Trigger', credentials());
-		expect(first?.[0].map((i) => i.json.crm_id)).toEqual(['001A', '001B']);
+		expectFileItems(first, ['in/accounts.csv']);
 		const run = await execute(workflow, 'Trigger', first!, credentials());
 		const delivered = outputOf(run, 'Destination');
-		expect(delivered).toHaveLength(2);
+		expect(delivered.map((i) => i.json.crm_id)).toEqual(['001A', '001B']);
 		const meta = importOf(delivered[0].json);
 		expect(meta?.file.key).toBe('in/accounts.csv');
 		expect(meta?.file.bucket).toBe(bucket);
@@ -58,7 +75,8 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		await store.write('in/accounts.csv', 'crm_id,score\n001A,11\n');
 		nodeState.lastCheck = 0;
 		const second = await poll(workflow, 'Trigger', credentials());
-		expect(second?.[0].map((i) => i.json.score)).toEqual(['11']);
+		const run2 = await execute(workflow, 'Trigger', second!, credentials());
+		expect(outputOf(run2, 'Destination').map((i) => i.json.score)).toEqual(['11']);
 		nodeState.lastCheck = 0;
 		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
 	});
@@ -79,31 +97,45 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		expect(await poll(v2, 'Trigger', credentials())).toBeNull();
 	});
 
-	it('a test run returns a sample and leaves the state alone', async () => {
+	it('a test run shows the file with a sample of rows and leaves the state alone', async () => {
 		const { bucket, store } = await newBucket();
 		const rows = Array.from({ length: 50 }, (_, i) => `${i},x`).join('\n');
 		await store.write('big.csv.gz', gzip(`id,v\n${rows}\n`));
 		const staticData: IDataObject = {};
 		const workflow = singleFileWorkflow(bucket, 'big.csv.gz', staticData);
-		const sample = await poll(workflow, 'Trigger', credentials(), 'manual');
-		expect(sample?.[0]).toHaveLength(10);
+		const test = await poll(workflow, 'Trigger', credentials(), 'manual');
+		expectFileItems(test, ['big.csv.gz']);
+		expect(test![0][0].json.header).toEqual(['id', 'v']);
+		expect(test![0][0].json.sample).toHaveLength(10);
+		expect((test![0][0].json.sample as IDataObject[])[9]).toEqual({ id: '9', v: 'x' });
 		expect(staticData['node:Trigger']).toBeUndefined();
 		const real = await poll(workflow, 'Trigger', credentials());
-		expect(real?.[0]).toHaveLength(50);
+		expect(real![0][0].json.sample).toBeUndefined();
+		const run = await execute(workflow, 'Trigger', real!, credentials());
+		expect(outputOf(run, 'Destination')).toHaveLength(50);
 	});
 
-	it('names the file and line of bad input, and reports a bad version once', async () => {
+	it('names the file and line of bad input, delivers none of its rows, and reports a bad version once', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('bad.csv', 'a,b\n1,2\n3,4,5\n');
 		const workflow = singleFileWorkflow(bucket, 'bad.csv', {});
-		await expect(poll(workflow, 'Trigger', credentials())).rejects.toThrow(
-			`s3://${bucket}/bad.csv: line 3: the row has 3 fields but the header has 2`,
-		);
+		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		expect(runError(run)).toContain(`s3://${bucket}/bad.csv: line 3: the row has 3 fields but the header has 2`);
+		expect(outputOf(run, 'Destination')).toEqual([]);
 		((workflow.staticData as IDataObject)['node:Trigger'] as IDataObject).lastCheck = 0;
 		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
-		await expect(poll(singleFileWorkflow(bucket, 'missing.csv', {}), 'Trigger', credentials())).rejects.toThrow(
-			`No file at s3://${bucket}/missing.csv`,
-		);
+	});
+
+	it('a workflow published before the first upload imports the file at the next poll, not after the interval', async () => {
+		const { bucket, store } = await newBucket();
+		const staticData: IDataObject = {};
+		const workflow = singleFileWorkflow(bucket, 'later.csv', staticData);
+		await expect(poll(workflow, 'Trigger', credentials(), 'manual')).rejects.toThrow(`No file at s3://${bucket}/later.csv yet`);
+		// No error, and the check does not count as done.
+		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
+		expect((staticData['node:Trigger'] as IDataObject).lastCheck).toBeUndefined();
+		await store.write('later.csv', 'id\n1\n');
+		expectFileItems(await poll(workflow, 'Trigger', credentials()), ['later.csv']);
 	});
 });
 
@@ -124,7 +156,9 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 		const staticData: IDataObject = {};
 		const workflow = markerWorkflow(`${bucket}/sub`, staticData);
 		const data = await poll(workflow, 'Trigger', credentials());
-		const seen = data![0].map((i) => {
+		expectFileItems(data, ['sub/px/current/dt=20240101/a.csv.gz', 'sub/px/current/dt=20240101/b.csv', 'sub/px/current/dt=20240103/users.csv.gz']);
+		const run = await execute(workflow, 'Trigger', data!, credentials());
+		const seen = outputOf(run, 'Destination').map((i) => {
 			const meta = importOf(i.json)!;
 			return `${meta.file.batch?.folderName}/${meta.file.key.split('/').pop()}#${meta.row}:${String(i.json.id)}`;
 		});
@@ -169,19 +203,20 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
 	});
 
-	it('hands on a bad file as a failed file with the reason, and keeps going', async () => {
+	it('a bad file is rejected with the reason when it is read, and the others keep going', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('px/current/dt=20240101/a.csv.gz', Buffer.from('not gzip at all but named .gz'));
 		await store.write('px/current/dt=20240101/b.csv.gz', gzip('id\n1\n').subarray(0, 12));
 		await store.write('px/current/dt=20240101/c.csv', 'id\n7\n');
 		await store.write('px/current/dt=20240101/_SUCCESS', '');
-		const data = await poll(markerWorkflow(bucket, {}), 'Trigger', credentials());
-		const metas = data![0].map((i) => importOf(i.json)!);
-		expect(metas.map((m) => [m.file.key.split('/').pop(), m.row, m.file.error ?? null])).toEqual([
-			['a.csv.gz', 0, expect.stringMatching(/ragged|fields|header|no data rows/)],
-			['b.csv.gz', 0, expect.stringMatching(/gzip data is corrupt or truncated/)],
-			['c.csv', 1, null],
+		const workflow = markerWorkflow(bucket, {});
+		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		const rejected = outputOf(run, 'Field Mapper', 1).map((i) => [String(i.json.key).split('/').pop(), (i.json.reasons as string[]).join()]);
+		expect(rejected).toEqual([
+			['a.csv.gz', expect.stringMatching(/Unknown column: 'not gzip at all but named .gz'/)],
+			['b.csv.gz', expect.stringMatching(/gzip data is corrupt or truncated/)],
 		]);
+		expect(outputOf(run, 'Destination').map((i) => i.json.id)).toEqual(['7']);
 	});
 
 	it('a test run with nothing ready says so', async () => {

@@ -159,12 +159,14 @@ function checkHeader(header: string[]): void {
  * Streams an RFC 4180 CSV: quoted fields may hold delimiters, quotes ("") and line breaks;
  * a UTF-8 BOM is stripped; CRLF, LF and CR line endings are accepted, mixed. The first row is
  * the header and is required. Each data row is handed to `onRow` as it is parsed, so memory does
- * not grow with the file; return `false` from `onRow` to stop early.
+ * not grow with the file; return `false` from `onRow` (or from `onHeader`, which sees the checked
+ * header before any row) to stop early.
  */
 export async function readCsv(
 	source: Readable,
 	options: CsvReadOptions,
 	onRow: (record: CsvRecord, row: number) => boolean | void,
+	onHeader?: (header: string[]) => boolean | void,
 ): Promise<CsvReadResult> {
 	const delimiter = options.delimiter || ',';
 	const encoding = options.encoding ?? 'utf-8';
@@ -194,6 +196,11 @@ export async function readCsv(
 					return;
 				}
 				header = record;
+				if (onHeader?.(record) === false) {
+					stoppedEarly = true;
+					source.destroy();
+					parser.destroy();
+				}
 				continue;
 			}
 			const object: CsvRecord = {};
@@ -221,7 +228,7 @@ export async function readCsv(
 			if ((typeof e.code === 'string' && e.code.startsWith('CSV_')) || e.code === 'INVALID_OPENING_QUOTE') {
 				throw translateCsvError(cause as CsvError, header ?? []);
 			}
-			if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check|invalid/i.test(String(e.message))) {
+			if ((typeof e.code === 'string' && e.code.startsWith('Z_')) || /^(unexpected end of file|incorrect header check)/i.test(String(e.message))) {
 				throw new CsvReadError(`the gzip data is corrupt or truncated (${e.message}); upload the file again`, 'BAD_GZIP');
 			}
 			throw cause;

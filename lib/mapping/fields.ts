@@ -29,6 +29,8 @@ export interface MapperOptions {
 	falseValues?: string[];
 	/** How many reasons to keep per file; the rest are counted. */
 	maxReasons: number;
+	/** Lenient mode: keep the columns no field maps, as text (then no field needs to be defined). */
+	keepUnmapped?: boolean;
 }
 
 export class MappingConfigError extends Error {
@@ -139,7 +141,9 @@ export class FieldMapping {
 		definitions: FieldDefinition[],
 		readonly options: MapperOptions,
 	) {
-		if (definitions.length === 0) throw new MappingConfigError('No fields are defined: add fields, or give the field definitions as JSON.');
+		if (definitions.length === 0 && !(options.keepUnmapped && options.mode === 'lenient')) {
+			throw new MappingConfigError('No fields are defined: add fields, or give the field definitions as JSON (or, in lenient mode, turn on Keep Unmapped Columns).');
+		}
 		checkDefinitions(definitions);
 		const trueSet = new Set(['true', ...(options.trueValues ?? []).map((v) => v.trim().toLowerCase())]);
 		const falseSet = new Set(['false', ...(options.falseValues ?? []).map((v) => v.trim().toLowerCase())]);
@@ -198,6 +202,11 @@ export class FieldMapping {
 			this.bySource.set(source, compiled);
 			return compiled;
 		});
+	}
+
+	/** Whether a field reads this column. */
+	isMapped(column: string): boolean {
+		return this.bySource.has(column);
 	}
 
 	/** Problems with a file's columns (strict mode): unknown columns and missing required ones. */

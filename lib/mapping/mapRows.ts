@@ -1,4 +1,4 @@
-import { IMPORT_KEY, importOf, type ImportFile, type ImportMetadata } from '../importMetadata';
+import { IMPORT_KEY, fileIdentity, fileLabel, importOf, type ImportFile, type ImportMetadata } from '../importMetadata';
 import { compileDatePattern } from './javaDate';
 import { ReasonList, type FieldMapping } from './fields';
 
@@ -14,18 +14,15 @@ export interface MapResult {
 }
 
 /** Metadata that earlier nodes attached and later ones need: kept on every mapped row. */
-const MATCH_KEY = '_match';
+export const MATCH_KEY = '_match';
 const carried = (item: Record<string, unknown>): Record<string, unknown> => (MATCH_KEY in item ? { [MATCH_KEY]: item[MATCH_KEY] } : {});
 
 /** The history column of reference 000: `date`, yyyy-mm-dd. */
 export const HISTORY_COLUMN = 'date';
 const historyDate = compileDatePattern('yyyy-MM-dd');
 
-function fileLabel(file: ImportFile | undefined): string {
-	return file ? `s3://${file.bucket}/${file.key}` : 'input';
-}
-
-function rejectedFile(file: ImportFile | undefined, meta: ImportMetadata | undefined, reasons: ReasonList, rows: number): Record<string, unknown> {
+/** The item that says a whole file was rejected (strict mode) or could not be read, and why. */
+export function rejectedFileJson(file: ImportFile | undefined, reasons: ReasonList, rows: number): Record<string, unknown> {
 	return {
 		file: fileLabel(file),
 		key: file?.key,
@@ -33,102 +30,180 @@ function rejectedFile(file: ImportFile | undefined, meta: ImportMetadata | undef
 		rows,
 		reasons: reasons.lines(),
 		reasonCount: reasons.count,
-		[IMPORT_KEY]: meta ? { file: meta.file, row: 0 } : undefined,
+		[IMPORT_KEY]: file ? { file, row: 0 } : undefined,
 	};
 }
 
-/** An item that stands for a whole file or batch (row 0): passed on as rejected, with its reason. */
-function fileItem(meta: ImportMetadata): Record<string, unknown> {
+/** An item that stands for a whole file or batch that gave no rows (row 0): passed on as rejected, with its reason. */
+export function problemJson(meta: ImportMetadata): Record<string, unknown> {
 	const reasons = new ReasonList(1);
 	if (meta.file.error) reasons.add(meta.file.error);
 	return {
-		...rejectedFile(meta.file, meta, reasons, 0),
+		...rejectedFileJson(meta.file, reasons, 0),
 		...(meta.file.batch?.resume ? { resume: true } : {}),
 	};
 }
 
 /**
- * Strict mode (reference 001): a file passes whole or not at all. Items of one file arrive
- * together, as the trigger hands them on; each file is checked for its columns, its row count and
- * every value, and any problem rejects the whole file with its reasons.
+ * Strict mode (reference 001) for one file: it passes whole or not at all. Fed the header and then
+ * the rows as they are read; any problem (an unknown or missing column, too many rows, a value
+ * that does not parse) rejects the whole file, and from then on rows are only checked and counted,
+ * never kept, so a bad file costs no memory.
+ */
+export class StrictFileCheck {
+	readonly reasons: ReasonList;
+	private readonly mapped: Array<{ fields: Record<string, unknown>; row: number; source: number }> = [];
+	private rows = 0;
+
+	constructor(private readonly mapping: FieldMapping) {
+		this.reasons = new ReasonList(mapping.options.maxReasons);
+	}
+
+	/** Returns false when the file is rejected by its header alone: its rows need not be read. */
+	header(columns: string[]): boolean {
+		for (const problem of this.mapping.checkHeader(columns)) this.reasons.add(problem.reason);
+		return this.reasons.count === 0;
+	}
+
+	row(record: Record<string, unknown>, row: number, source: number): void {
+		this.rows++;
+		if (this.rows > this.mapping.options.maxRows) return;
+		const fields: Record<string, unknown> = {};
+		const problems = this.mapping.mapRow(record, row, fields);
+		if (problems) {
+			for (const p of problems) this.reasons.add(p.reason);
+			this.mapped.length = 0;
+		} else if (this.reasons.count === 0) {
+			if (MATCH_KEY in record) fields[MATCH_KEY] = record[MATCH_KEY];
+			this.mapped.push({ fields, row, source });
+		}
+	}
+
+	/** The file's rows when it passed, or its reasons. `rowCount` is the file's row count when known. */
+	finish(rowCount = this.rows): { passed: true; rows: Array<{ fields: Record<string, unknown>; row: number; source: number }> } | { passed: false; reasons: ReasonList } {
+		if (rowCount > this.mapping.options.maxRows) {
+			this.reasons.add(`Too many rows: the file has ${rowCount} rows; at most ${this.mapping.options.maxRows} are allowed per file`);
+		}
+		if (this.reasons.count > 0) return { passed: false, reasons: this.reasons };
+		return { passed: true, rows: this.mapped };
+	}
+}
+
+/**
+ * Lenient mode (reference 000) for one row: unmapped columns are dropped (or kept as text with
+ * `keepUnmapped`), a `date` column (yyyy-mm-dd) is kept as the row's point in time, and a bad
+ * value rejects only this row. Returns the mapped fields, or the row's problems.
+ */
+export function mapLenientRow(
+	record: Record<string, unknown>,
+	row: number,
+	mapping: FieldMapping,
+	unmapped: readonly string[],
+): { fields: Record<string, unknown>; problems?: undefined } | { fields?: undefined; problems: string[] } {
+	const fields: Record<string, unknown> = {};
+	const problems = mapping.mapRow(record, row, fields)?.map((p) => p.reason) ?? [];
+	for (const column of unmapped) {
+		if (column === HISTORY_COLUMN) {
+			const value = record[column];
+			if (typeof value !== 'string' || value === '') continue;
+			const parsed = historyDate.parse(value);
+			if (parsed) fields[HISTORY_COLUMN] = parsed.date;
+			else problems.push(`Row ${row}, column 'date': '${value}' is not a date in the format yyyy-mm-dd (expected date)`);
+		} else {
+			const value = record[column];
+			fields[column] = value === undefined || value === null ? null : String(value);
+		}
+	}
+	if (problems.length > 0) return { problems };
+	if (MATCH_KEY in record) fields[MATCH_KEY] = record[MATCH_KEY];
+	return { fields };
+}
+
+/**
+ * The columns of a row that lenient mode keeps besides the mapped ones: the history column when it
+ * is not mapped, and, with `keepUnmapped`, every other column.
+ */
+export function unmappedColumns(columns: readonly string[], mapping: FieldMapping, keepUnmapped: boolean): string[] {
+	const dateMapped = mapping.fields.some((f) => f.source === HISTORY_COLUMN || f.target === HISTORY_COLUMN);
+	return columns.filter(
+		(c) => c !== IMPORT_KEY && c !== MATCH_KEY && !mapping.isMapped(c) && (keepUnmapped ? !(c === HISTORY_COLUMN && dateMapped) : c === HISTORY_COLUMN && !dateMapped),
+	);
+}
+
+export function lenientRejectedJson(file: ImportFile | undefined, row: number, problems: string[], record: Record<string, unknown>, meta: ImportMetadata | undefined): Record<string, unknown> {
+	const label = fileLabel(file);
+	return { file: label, row, reasons: problems.map((p) => `${label}: ${p}`), ...carried(record), [IMPORT_KEY]: meta };
+}
+
+/**
+ * Strict mode over row items (from any node). The rows of one file are grouped by the file's
+ * identity (bucket, key, ETag), never by object identity: items may have been copied on the way
+ * (a Code node, queue mode), and a file with one bad value must still lose all its rows. Rows
+ * without import metadata form one file.
  */
 export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldMapping): MapResult {
 	const result: MapResult = { valid: [], rejected: [] };
-	let start = 0;
-	while (start < items.length) {
-		const meta = importOf(items[start]);
+	const groups = new Map<string, { meta?: ImportMetadata; indices: number[] }>();
+	for (let i = 0; i < items.length; i++) {
+		const meta = importOf(items[i]);
 		if (meta && meta.row === 0) {
-			result.rejected.push({ json: fileItem(meta), source: start });
-			start++;
+			result.rejected.push({ json: problemJson(meta), source: i });
 			continue;
 		}
+		const id = meta ? fileIdentity(meta.file) : '';
+		let group = groups.get(id);
+		if (!group) groups.set(id, (group = { meta, indices: [] }));
+		group.indices.push(i);
+	}
+	for (const { meta, indices } of groups.values()) {
 		const file = meta?.file;
-		let end = start + 1;
-		while (end < items.length) {
-			const next = importOf(items[end]);
-			if (next?.row === 0 || next?.file !== file) break;
-			end++;
-		}
-		const reasons = new ReasonList(mapping.options.maxReasons);
-		const header = file?.header ?? Object.keys(items[start]).filter((k) => k !== IMPORT_KEY && k !== MATCH_KEY);
-		for (const problem of mapping.checkHeader(header)) reasons.add(problem.reason);
-		const rowCount = file?.rows ?? end - start;
-		if (rowCount > mapping.options.maxRows) {
-			reasons.add(`Too many rows: the file has ${rowCount} rows; at most ${mapping.options.maxRows} are allowed per file`);
-		}
-		const mapped: MappedRow[] = [];
-		if (reasons.count === 0) {
-			for (let i = start; i < end; i++) {
-				const item = items[i];
-				const rowMeta = item[IMPORT_KEY] as ImportMetadata | undefined;
-				const fields: Record<string, unknown> = {};
-				const problems = mapping.mapRow(item, rowMeta?.row ?? i - start + 1, fields);
-				if (problems) for (const p of problems) reasons.add(p.reason);
-				else if (reasons.count === 0) {
-					if (MATCH_KEY in item) fields[MATCH_KEY] = item[MATCH_KEY];
-					fields[IMPORT_KEY] = rowMeta;
-					mapped.push({ json: fields, source: i });
-				}
+		const check = new StrictFileCheck(mapping);
+		const first = items[indices[0]];
+		const header = file?.header ?? Object.keys(first).filter((k) => k !== IMPORT_KEY && k !== MATCH_KEY);
+		if (check.header(header)) {
+			for (let n = 0; n < indices.length; n++) {
+				const item = items[indices[n]];
+				check.row(item, importOf(item)?.row ?? n + 1, indices[n]);
 			}
 		}
-		if (reasons.count > 0) result.rejected.push({ json: rejectedFile(file, meta, reasons, rowCount), source: start });
-		else for (const m of mapped) result.valid.push(m);
-		start = end;
+		const outcome = check.finish(file?.rows ?? indices.length);
+		if (!outcome.passed) {
+			result.rejected.push({ json: rejectedFileJson(file, outcome.reasons, file?.rows ?? indices.length), source: indices[0] });
+			continue;
+		}
+		for (const { fields, source } of outcome.rows) {
+			fields[IMPORT_KEY] = items[source][IMPORT_KEY];
+			result.valid.push({ json: fields, source });
+		}
 	}
 	return result;
 }
 
-/**
- * Lenient mode (reference 000): unmapped columns are dropped, a `date` column (yyyy-mm-dd) is
- * kept as the row's point in time, and a row with a bad value is rejected on its own.
- */
-export function mapLenient(items: Array<Record<string, unknown>>, mapping: FieldMapping): MapResult {
+/** Lenient mode over row items (from any node): each row on its own. */
+export function mapLenient(items: Array<Record<string, unknown>>, mapping: FieldMapping, keepUnmapped = false): MapResult {
 	const result: MapResult = { valid: [], rejected: [] };
-	const dateMapped = mapping.fields.some((f) => f.source === HISTORY_COLUMN || f.target === HISTORY_COLUMN);
+	let lastColumns: string[] | undefined;
+	let lastUnmapped: string[] = [];
 	for (let i = 0; i < items.length; i++) {
 		const item = items[i];
 		const meta = importOf(item);
 		if (meta && meta.row === 0) {
-			result.rejected.push({ json: fileItem(meta), source: i });
+			result.rejected.push({ json: problemJson(meta), source: i });
 			continue;
 		}
-		const row = meta?.row ?? i + 1;
-		const fields: Record<string, unknown> = {};
-		const problems = mapping.mapRow(item, row, fields)?.map((p) => p.reason) ?? [];
-		if (!dateMapped && typeof item[HISTORY_COLUMN] === 'string' && item[HISTORY_COLUMN] !== '') {
-			const parsed = historyDate.parse(item[HISTORY_COLUMN] as string);
-			if (parsed) fields[HISTORY_COLUMN] = parsed.date;
-			else problems.push(`Row ${row}, column 'date': '${String(item[HISTORY_COLUMN])}' is not a date in the format yyyy-mm-dd (expected date)`);
+		// Rows of one file share their columns: the unmapped ones are worked out once per shape.
+		const columns = meta?.file.header ?? Object.keys(item);
+		if (columns !== lastColumns) {
+			lastColumns = columns;
+			lastUnmapped = unmappedColumns(columns, mapping, keepUnmapped);
 		}
-		if (problems.length > 0) {
-			result.rejected.push({
-				json: { file: fileLabel(meta?.file), row, reasons: problems.map((p) => `${fileLabel(meta?.file)}: ${p}`), ...carried(item), [IMPORT_KEY]: meta },
-				source: i,
-			});
+		const row = meta?.row ?? i + 1;
+		const mapped = mapLenientRow(item, row, mapping, lastUnmapped);
+		if (mapped.problems) {
+			result.rejected.push({ json: lenientRejectedJson(meta?.file, row, mapped.problems, item, meta), source: i });
 		} else {
-			if (MATCH_KEY in item) fields[MATCH_KEY] = item[MATCH_KEY];
-			fields[IMPORT_KEY] = meta;
-			result.valid.push({ json: fields, source: i });
+			if (meta) mapped.fields[IMPORT_KEY] = meta;
+			result.valid.push({ json: mapped.fields, source: i });
 		}
 	}
 	return result;

@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 
 import {
 	CopyObjectCommand,
@@ -11,6 +10,7 @@ import {
 	type S3Client,
 } from '@aws-sdk/client-s3';
 
+import { decodeGzipIfNeeded } from '../csv/decompress';
 import { describeS3Error, S3InboundError } from './errors';
 
 /** One object as a listing or a HEAD request describes it. */
@@ -36,8 +36,6 @@ export interface OpenedObject {
 
 export type MoveOutcome = 'moved' | 'alreadyMoved';
 
-const GZIP_MAGIC = [0x1f, 0x8b];
-
 function cleanEtag(etag: string | undefined): string {
 	return (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
 }
@@ -45,42 +43,6 @@ function cleanEtag(etag: string | undefined): string {
 /** Percent-encodes a key for the x-amz-copy-source header, keeping the slashes. */
 export function encodeCopySource(bucket: string, key: string): string {
 	return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-}
-
-/**
- * Reads the first bytes of a stream to decide whether it is gzip, then returns a stream of the
- * decoded bytes. Errors of the source stream reach the returned stream.
- */
-export async function decodeGzipIfNeeded(
-	source: AsyncIterable<Buffer | Uint8Array>,
-): Promise<{ body: Readable; gzip: boolean }> {
-	const iterator = source[Symbol.asyncIterator]();
-	let head = Buffer.alloc(0);
-	let done = false;
-	while (head.length < GZIP_MAGIC.length) {
-		const next = await iterator.next();
-		if (next.done) {
-			done = true;
-			break;
-		}
-		head = Buffer.concat([head, Buffer.from(next.value)]);
-	}
-	async function* replay(): AsyncGenerator<Buffer> {
-		if (head.length > 0) yield head;
-		if (done) return;
-		for (;;) {
-			const next = await iterator.next();
-			if (next.done) return;
-			yield Buffer.from(next.value);
-		}
-	}
-	const raw = Readable.from(replay(), { objectMode: false });
-	const gzip = head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-	if (!gzip) return { body: raw, gzip };
-	const gunzip = createGunzip();
-	raw.on('error', (error) => gunzip.destroy(error));
-	raw.pipe(gunzip);
-	return { body: gunzip, gzip };
 }
 
 /**

@@ -1,11 +1,9 @@
-import type { CsvEncoding } from '../csv/reader';
-import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../importMetadata';
+import { IMPORT_KEY, type FileReadSettings, type ImportBatch, type ImportFile } from '../importMetadata';
 import { readJournal } from '../px/complete';
-import { S3InboundError } from '../s3/errors';
-import type { S3Store } from '../s3/store';
+import type { S3ObjectInfo, S3Store } from '../s3/store';
 import { CurrentListingBuilder, joinFolders, planMarkerFolders, splitBucketPath, type MarkerState } from './markerFolders';
 import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
-import { FileReadError, readFileRows, type ReadFileOptions } from './readFile';
+import { fileItem, sampleFile } from './readFile';
 
 /** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
 export interface TriggerState {
@@ -13,15 +11,14 @@ export interface TriggerState {
 	/** After a failed check: how many in a row, and when to try again (sooner than the interval). */
 	failures?: number;
 	retryAt?: number;
-	file?: OverwriteState & { failed?: string };
+	file?: OverwriteState;
 	marker?: MarkerState;
 }
 
 export interface ReadSettings {
-	delimiter: string;
-	encoding: CsvEncoding;
-	maxRowsPerFile: number;
-	/** Set for a test run: read this many rows and stop. */
+	/** How the files are read, handed on with each file to the node that reads it. */
+	csv: FileReadSettings;
+	/** Set for a test run: show this many rows of the first file. */
 	sampleRows?: number;
 }
 
@@ -49,19 +46,7 @@ function due(state: TriggerState, now: number, intervalMs: number): boolean {
 	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS;
 }
 
-/** How every data file is read: only the exact version (ETag) that was listed. */
-function readOptions(read: ReadSettings, batch?: ImportBatch): ReadFileOptions {
-	return {
-		delimiter: read.delimiter,
-		encoding: read.encoding,
-		maxRows: read.maxRowsPerFile,
-		sampleRows: read.sampleRows,
-		ifMatch: true,
-		...(batch ? { batch } : {}),
-	};
-}
-
-/** Folders (bucket/prefix) being read by a poll in this process right now. */
+/** Folders (bucket/prefix) being handed on by a poll in this process right now. */
 const foldersInFlight = new Set<string>();
 
 /** The item that stands for a whole file or batch that did not give rows. */
@@ -108,34 +93,31 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 	const store = o.storeFor(bucket);
 	const head = await store.head(key);
 	if (!head) {
-		throw new S3InboundError(
-			`No file at s3://${bucket}/${key}`,
-			'Upload the CSV to that path, or correct the file path (it is case-sensitive).',
-			'NoSuchKey',
-			bucket,
-			key,
-		);
+		// Nothing to import yet, which is not an error (a workflow may be published before the
+		// customer's first upload). The check does not count: the file is looked for at every poll
+		// until it appears, so the first upload is imported within a poll, not an interval.
+		delete o.state.lastCheck;
+		return {
+			items: [],
+			nothingToImport: `No file at s3://${bucket}/${key} yet`,
+			hint: 'Upload the CSV to that path, or correct the file path (it is case-sensitive). Once the workflow is published, the file is imported at the first poll after it appears.',
+		};
 	}
 	if (!o.manual) {
 		const decision = decideOverwrite(head, o.state.file, configHash, o.importEveryCheck);
 		if (!decision.import) return { items: [] };
+		// Handed on once per version (and per mapping): a file that turns out unreadable is
+		// reported by the execution that reads it, once, and the next upload is imported.
+		o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString() };
 	}
-	try {
-		const { rows } = await readFileRows(store, head, readOptions(o.read));
-		if (!o.manual) o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString() };
-		return { items: rows };
-	} catch (error) {
-		if (error instanceof FileReadError && !o.manual) {
-			// Remembered, so the same bad version is reported once, not every hour.
-			o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString(), failed: error.message };
-		}
-		if (error instanceof FileReadError) {
-			throw Object.assign(new Error(error.message), {
-				hint: 'Fix the file and upload it again: the new version is imported at the next check.',
-			});
-		}
-		throw error;
-	}
+	return { items: [await withSample(store, fileItem(bucket, head, o.read.csv), head, o)] };
+}
+
+/** A test run shows the first file's header and first rows next to the file item. */
+async function withSample(store: S3Store, item: Record<string, unknown>, object: S3ObjectInfo, o: Common): Promise<Record<string, unknown>> {
+	if (!o.manual || !o.read.sampleRows) return item;
+	const { header, sample, error } = await sampleFile(store, object, o.read.csv, o.read.sampleRows);
+	return { ...item, ...(header ? { header } : {}), sample, ...(error ? { sampleError: error } : {}) };
 }
 
 export interface MarkerFolderOptions extends Common {
@@ -145,7 +127,8 @@ export interface MarkerFolderOptions extends Common {
 	patterns: string[];
 	leaseMs: number;
 	maxFolders: number;
-	maxRowsPerRun: number;
+	/** No further folder is started once this many data files are handed on (a folder is never split). */
+	maxFilesPerRun: number;
 	budgetMs: number;
 	warn: (message: string) => void;
 }
@@ -201,19 +184,19 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 	if (!o.manual) o.state.marker = plan.state;
 
 	const items: Array<Record<string, unknown>> = [];
-	let rowsRead = 0;
+	let filesHanded = 0;
 	let handed = 0;
 	try {
 		for (const { listing: folder, batch } of ready) {
 			const overBudget = Date.now() - started > o.budgetMs / 2;
-			if (handed > 0 && (rowsRead >= o.maxRowsPerRun || overBudget)) {
+			if (handed > 0 && (filesHanded + folder.dataFiles.length > o.maxFilesPerRun || overBudget)) {
 				delete plan.state.leases[folder.folder];
 				continue;
 			}
 			handed++;
-			const batchItems = await readBatch(store, folder.dataFiles, batch, o);
+			const batchItems = await batchItemsOf(store, folder.dataFiles, batch, o);
 			for (const item of batchItems) items.push(item);
-			rowsRead += batchItems.length;
+			filesHanded += folder.dataFiles.length;
 		}
 	} catch (error) {
 		// Nothing is handed on: give the folders back, so the next poll tries them again.
@@ -241,7 +224,8 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 	return { items };
 }
 
-async function readBatch(
+/** The items of one ready folder: one per data file, or one for a folder that is unusable or only needs completing. */
+async function batchItemsOf(
 	store: S3Store,
 	dataFiles: Array<{ key: string; size: number; etag: string; lastModified?: Date }>,
 	batch: ImportBatch,
@@ -254,16 +238,9 @@ async function readBatch(
 		return [problemItem(fileFor(batch.markerKey))];
 	}
 	const items: Array<Record<string, unknown>> = [];
-	for (const object of dataFiles) {
-		try {
-			const { rows } = await readFileRows(store, object, readOptions(o.read, batch));
-			for (const row of rows) items.push(row);
-			if (o.manual) break;
-		} catch (error) {
-			if (!(error instanceof FileReadError)) throw error;
-			error.file.error = error.reason.startsWith('line ') || error.line === undefined ? error.reason : `line ${error.line}: ${error.reason}`;
-			items.push(problemItem(error.file));
-		}
+	for (const [index, object] of dataFiles.entries()) {
+		const item = fileItem(batch.bucket, object, o.read.csv, batch);
+		items.push(index === 0 ? await withSample(store, item, object, o) : item);
 	}
 	return items;
 }

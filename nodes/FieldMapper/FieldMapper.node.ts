@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+
 import {
+	BINARY_ENCODING,
 	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
@@ -6,10 +9,35 @@ import {
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
+	type IPairedItemData,
 } from 'n8n-workflow';
 
-import { FieldMapping, fieldsFromJson, type FieldDefinition, type FieldType } from '../../lib/mapping/fields';
-import { mapLenient, mapStrict } from '../../lib/mapping/mapRows';
+import { decodeGzipIfNeeded } from '../../lib/csv/decompress';
+import type { CsvEncoding } from '../../lib/csv/reader';
+import { fileLabel, importOf, isFileToRead, type FileReadSettings, type ImportFile } from '../../lib/importMetadata';
+import { FieldMapping, fieldsFromJson, ReasonList, type FieldDefinition, type FieldType } from '../../lib/mapping/fields';
+import { mapCsvFile, type MappedFile } from '../../lib/mapping/mapFile';
+import { mapLenient, mapStrict, problemJson, rejectedFileJson } from '../../lib/mapping/mapRows';
+import { redact } from '../../lib/redact';
+import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
+import { S3Store } from '../../lib/s3/store';
+import { testS3InboundCredential } from '../shared/credentialTest';
+
+type Input = 's3Files' | 'binary' | 'rows';
+
+const INPUT_OPTIONS = [
+	{
+		name: 'Files From the S3 CSV Inbound Trigger',
+		value: 's3Files',
+		description: 'Each item names a file in S3; the node reads it as a stream and outputs its mapped rows',
+	},
+	{
+		name: 'CSV Files in Binary Data',
+		value: 'binary',
+		description: 'CSV files (plain or gzipped) from any node: HTTP Request, Read Files from Disk, an email attachment, the S3 node',
+	},
+	{ name: 'Rows', value: 'rows', description: 'One item per row, from any node' },
+];
 
 const list = (value: unknown): string[] =>
 	String(value ?? '')
@@ -23,14 +51,43 @@ export class FieldMapper implements INodeType {
 		name: 'fieldMapper',
 		icon: { light: 'file:fieldMapper.svg', dark: 'file:fieldMapper.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{$parameter["mode"] === "strict" ? "Strict" : "Lenient"}}',
 		description: 'Maps CSV columns to typed fields, and validates them strictly (marker imports) or leniently (overwrite imports)',
 		defaults: { name: 'Field Mapper' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Valid', 'Rejected'],
+		credentials: [{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest', displayOptions: { show: { input: ['s3Files'] } } }],
 		properties: [
+			{
+				displayName: 'Input',
+				name: 'input',
+				type: 'options',
+				noDataExpression: true,
+				options: INPUT_OPTIONS,
+				default: 's3Files',
+				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
+			},
+			{
+				displayName: 'Input',
+				name: 'input',
+				type: 'options',
+				noDataExpression: true,
+				options: INPUT_OPTIONS,
+				default: 'rows',
+				displayOptions: { show: { '@version': [1] } },
+			},
+			{
+				displayName: 'Input Binary Field',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				required: true,
+				description: 'The binary field that holds the CSV file',
+				displayOptions: { show: { input: ['binary'] } },
+			},
 			{
 				displayName: 'Mode',
 				name: 'mode',
@@ -169,20 +226,64 @@ export class FieldMapper implements INodeType {
 				options: [
 					{ displayName: 'Also False', name: 'falseValues', type: 'string', default: '', placeholder: 'no, n, 0', description: 'Comma-separated spellings accepted as false, besides "false" in any case' },
 					{ displayName: 'Also True', name: 'trueValues', type: 'string', default: '', placeholder: 'yes, y, 1', description: 'Comma-separated spellings accepted as true, besides "true" in any case' },
+					{
+						displayName: 'Delimiter',
+						name: 'delimiter',
+						type: 'string',
+						default: ',',
+						description: 'The character between fields of the binary CSV files',
+						displayOptions: { show: { '/input': ['binary'] } },
+					},
+					{
+						displayName: 'Encoding',
+						name: 'encoding',
+						type: 'options',
+						options: [
+							{ name: 'UTF-8', value: 'utf-8' },
+							{ name: 'Latin-1 (ISO-8859-1)', value: 'latin1' },
+							{ name: 'UTF-16 LE', value: 'utf-16le' },
+						],
+						default: 'utf-8',
+						description: 'How the binary CSV files’ bytes are decoded',
+						displayOptions: { show: { '/input': ['binary'] } },
+					},
+					{
+						displayName: 'Keep Unmapped Columns',
+						name: 'keepUnmapped',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to keep the columns no field maps, as text. With no fields defined, every column comes through as it is.',
+						displayOptions: { show: { '/mode': ['lenient'] } },
+					},
 					{ displayName: 'Max Reasons per File', name: 'maxReasons', type: 'number', typeOptions: { minValue: 1 }, default: 20, description: 'How many problems to list per file; the rest are counted' },
 					{ displayName: 'Max Rows per File', name: 'maxRows', type: 'number', typeOptions: { minValue: 1 }, default: 350000, description: 'Strict mode: a file with more rows is rejected' },
+					{
+						displayName: 'Max Rows per Binary File',
+						name: 'maxRowsPerFile',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 1000000,
+						description: 'A binary file with more rows is refused; protects n8n’s memory (for S3 files the trigger sets this)',
+						displayOptions: { show: { '/input': ['binary'] } },
+					},
 					{ displayName: 'Required Columns', name: 'requiredColumns', type: 'string', default: 'id', description: 'Strict mode: comma-separated columns every file must have' },
 				],
 			},
 		],
 	};
 
+	methods = {
+		credentialTest: { s3InboundAwsApiTest: testS3InboundCredential },
+	};
+
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		// Parameters do not depend on the item: they are read once, not per row.
+		const input = this.getNodeParameter('input', 0, 'rows') as Input;
 		const mode = this.getNodeParameter('mode', 0) as 'strict' | 'lenient';
 		const fieldsFrom = this.getNodeParameter('fieldsFrom', 0) as 'node' | 'json' | 'both';
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const keepUnmapped = mode === 'lenient' && options.keepUnmapped === true;
 		let mapping: FieldMapping;
 		try {
 			const definitions: FieldDefinition[] = [];
@@ -208,6 +309,7 @@ export class FieldMapper implements INodeType {
 				trueValues: list(options.trueValues),
 				falseValues: list(options.falseValues),
 				maxReasons: Number(options.maxReasons ?? 20),
+				keepUnmapped,
 			});
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), (error as Error).message, {
@@ -218,10 +320,111 @@ export class FieldMapper implements INodeType {
 			this.logger.warn(warning);
 			this.addExecutionHints?.({ message: warning, location: 'outputPane' });
 		}
-		const json = items.map((i) => i.json);
-		const result = mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping);
-		const toItems = (rows: typeof result.valid): INodeExecutionData[] =>
-			rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
-		return [toItems(result.valid), toItems(result.rejected)];
+
+		if (input === 'rows') {
+			const json = items.map((i) => i.json);
+			const result = mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping, keepUnmapped);
+			const toItems = (rows: typeof result.valid): INodeExecutionData[] =>
+				rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
+			return [toItems(result.valid), toItems(result.rejected)];
+		}
+
+		// Files: each is read as a stream and only its mapped rows are kept.
+		const valid: INodeExecutionData[] = [];
+		const rejected: INodeExecutionData[] = [];
+		let secrets: Array<string | undefined> = [];
+		let storeFor: ((bucket: string) => S3Store) | undefined;
+		if (input === 's3Files') {
+			const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
+			secrets = secretsOf(settings);
+			const client = s3ClientFor(settings);
+			storeFor = (bucket) => new S3Store(client, bucket);
+		}
+		const binaryCsv: FileReadSettings = {
+			delimiter: (options.delimiter as string) || ',',
+			encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
+			maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+		};
+		const binaryProperty = input === 'binary' ? (this.getNodeParameter('binaryPropertyName', 0, 'data') as string) : '';
+		let files = 0;
+		let rejectedFiles = 0;
+		let rejectedRows = 0;
+		for (let i = 0; i < items.length; i++) {
+			// One object per file, shared by its rows: it costs memory once.
+			const pairedItem: IPairedItemData = { item: i };
+			let result: MappedFile;
+			try {
+				if (input === 's3Files') {
+					const meta = importOf(items[i].json);
+					if (!meta || meta.row !== 0) {
+						throw new NodeOperationError(this.getNode(), `Item ${i + 1} is ${meta ? 'a row' : 'not a file from the S3 CSV Inbound Trigger'}`, {
+							itemIndex: i,
+							description: 'Connect the S3 CSV Inbound Trigger to this node, or set Input to Rows (or to CSV Files in Binary Data).',
+						});
+					}
+					if (!isFileToRead(meta)) {
+						// A file or batch the trigger could not hand on, or a batch to complete: passed on as it is.
+						rejected.push({ json: problemJson(meta) as IDataObject, pairedItem });
+						continue;
+					}
+					const { file } = meta;
+					const store = storeFor!(file.bucket);
+					result = await mapCsvFile(async () => (await store.open(file.key, { ifMatch: file.etag })).body, file, {
+						mapping,
+						keepUnmapped,
+						csv: file.csv ?? binaryCsv,
+					});
+				} else {
+					const binary = items[i].binary?.[binaryProperty];
+					if (!binary) {
+						throw new NodeOperationError(this.getNode(), `Item ${i + 1} has no binary field '${binaryProperty}'`, {
+							itemIndex: i,
+							description: 'Set Input Binary Field to the field that holds the CSV file (see the input panel’s Binary tab).',
+						});
+					}
+					const file: ImportFile = { bucket: '', key: binary.fileName ?? `item ${i + 1}`, etag: '', size: Number(binary.bytes ?? 0) };
+					result = await mapCsvFile(
+						async () => {
+							const bytes = binary.id ? await this.helpers.getBinaryStream(binary.id) : Readable.from([Buffer.from(binary.data, BINARY_ENCODING)]);
+							return (await decodeGzipIfNeeded(bytes)).body;
+						},
+						file,
+						{ mapping, keepUnmapped, csv: binaryCsv },
+					);
+				}
+			} catch (error) {
+				if (error instanceof NodeOperationError) throw error;
+				const e = error as Error & { hint?: string };
+				throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
+					itemIndex: i,
+					description: redact(e.hint ?? 'The file could not be read; the next run reads it again.', secrets),
+				});
+			}
+			files++;
+			if (result.unreadable !== undefined && mode === 'lenient') {
+				const message = redact(`${fileLabel(result.file)}: ${result.unreadable}`, secrets);
+				if (!this.continueOnFail()) {
+					throw new NodeOperationError(this.getNode(), message, {
+						itemIndex: i,
+						description: 'No row of this file was imported. Fix the file and upload it again: the new version is imported at the next check.',
+					});
+				}
+				const reasons = new ReasonList(1);
+				reasons.add(message);
+				rejected.push({ json: rejectedFileJson(result.file, reasons, 0) as IDataObject, pairedItem });
+				rejectedFiles++;
+				continue;
+			}
+			if (mode === 'strict' && result.valid.length === 0) rejectedFiles++;
+			else rejectedRows += result.rejected.length;
+			for (const json of result.valid) valid.push({ json: json as IDataObject, pairedItem });
+			for (const json of result.rejected) rejected.push({ json: json as IDataObject, pairedItem });
+		}
+		const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+		this.addExecutionHints?.({
+			message: `${plural(files, 'file')} read: ${plural(valid.length, 'row')} mapped, ${plural(rejectedRows, 'row')} and ${plural(rejectedFiles, 'file')} rejected`,
+			location: 'outputPane',
+		});
+		return [valid, rejected];
 	}
 }

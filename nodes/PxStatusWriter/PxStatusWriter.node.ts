@@ -18,7 +18,8 @@ import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/con
 import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential, testStatusCallbackCredential } from '../shared/credentialTest';
 
-const TRIGGER_TYPE_SUFFIX = '.s3CsvInboundTrigger';
+/** The nodes whose items carry row-level import metadata: the Field Mapper reads the files. */
+const ROW_SOURCE_TYPE_SUFFIXES = ['.fieldMapper', '.s3CsvInboundTrigger'];
 
 export class PxStatusWriter implements INodeType {
 	description: INodeTypeDescription = {
@@ -89,9 +90,11 @@ export class PxStatusWriter implements INodeType {
 		const apiKey = callbackCredential?.apiKey as string | undefined;
 		const secrets = [...secretsOf(settings), apiKey];
 
-		// Rows whose destination replaced their JSON are traced back to the trigger's item.
-		const trigger = this.getParentNodes(this.getNode().name).find((n) => n.type.endsWith(TRIGGER_TYPE_SUFFIX));
-		const proxy = trigger ? this.getWorkflowDataProxy(0) : undefined;
+		// Rows whose destination replaced their JSON are traced back, through n8n's paired items, to
+		// the nearest node that emitted them with their import metadata (the Field Mapper).
+		const parents = this.getParentNodes(this.getNode().name);
+		const rowSource = ROW_SOURCE_TYPE_SUFFIXES.map((suffix) => parents.find((n) => n.type.endsWith(suffix))).find((n) => n !== undefined);
+		const proxy = rowSource ? this.getWorkflowDataProxy(0) : undefined;
 		const sourceOf = (input: number) => {
 			try {
 				return this.getInputSourceData(input);
@@ -104,10 +107,10 @@ export class PxStatusWriter implements INodeType {
 		const trace = (item: INodeExecutionData, input: number): ImportMetadata | undefined => {
 			const own = importOf(item.json);
 			const source = own ? undefined : sources[input];
-			if (own || !proxy || !source || !trigger || item.pairedItem === undefined) return own;
+			if (own || !proxy || !source || !rowSource || item.pairedItem === undefined) return own;
 			const paired = (Array.isArray(item.pairedItem) ? item.pairedItem[0] : typeof item.pairedItem === 'number' ? { item: item.pairedItem } : item.pairedItem) as IPairedItemData;
 			try {
-				const origin = proxy.$getPairedItem(trigger.name, source, paired);
+				const origin = proxy.$getPairedItem(rowSource.name, source, paired);
 				return origin ? importOf(origin.json) : undefined;
 			} catch {
 				return undefined;

@@ -23,7 +23,7 @@ export class S3CsvInboundTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{$parameter["mode"] === "markerFolders" ? "Marker folders" : "Single file"}}',
-		description: 'Imports CSV files (plain or gzipped) from a private S3 bucket: one overwritten file, or _SUCCESS marker folders',
+		description: 'Hands on CSV files (plain or gzipped) from a private S3 bucket, one item per file: one overwritten file, or _SUCCESS marker folders. The Field Mapper reads the rows.',
 		defaults: { name: 'S3 CSV Inbound Trigger' },
 		polling: true,
 		inputs: [],
@@ -142,6 +142,7 @@ export class S3CsvInboundTrigger implements INodeType {
 						name: 'delimiter',
 						type: 'string',
 						default: ',',
+						description: 'The character between fields; handed on with each file to the node that reads it',
 					},
 					{
 						displayName: 'Encoding',
@@ -153,6 +154,7 @@ export class S3CsvInboundTrigger implements INodeType {
 							{ name: 'UTF-16 LE', value: 'utf-16le' },
 						],
 						default: 'utf-8',
+						description: 'How the files’ bytes are decoded; handed on with each file to the node that reads it',
 					},
 					{
 						displayName: 'Lease (Minutes)',
@@ -172,20 +174,21 @@ export class S3CsvInboundTrigger implements INodeType {
 						description: 'Marker folders: at most this many ready folders go into one execution; the rest follow at the next poll',
 					},
 					{
+						displayName: 'Max Files per Run',
+						name: 'maxFilesPerRun',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 3,
+						description:
+							'Marker folders: no further folder is started once this many data files are handed to one execution; a folder is never split, so a larger folder goes alone',
+					},
+					{
 						displayName: 'Max Rows per File',
 						name: 'maxRowsPerFile',
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 1000000,
-						description: 'A file with more rows is not read (it is reported as failed); protects n8n’s memory',
-					},
-					{
-						displayName: 'Max Rows per Run',
-						name: 'maxRowsPerRun',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 1500000,
-						description: 'Marker folders: no further folder is started once this many rows are read; folders are never split',
+						description: 'A file with more rows is refused by the node that reads it (it is reported as failed); protects n8n’s memory',
 					},
 					{
 						displayName: 'Sample Rows (Test Run)',
@@ -193,7 +196,7 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 10,
-						description: 'How many rows “Fetch Test Event” returns',
+						description: 'How many rows of the first file “Fetch Test Event” shows next to the files found',
 					},
 				],
 			},
@@ -214,9 +217,11 @@ export class S3CsvInboundTrigger implements INodeType {
 		const state = (manual ? {} : this.getWorkflowStaticData('node')) as TriggerState;
 		const intervalMs = Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
 		const read = {
-			delimiter: (options.delimiter as string) || ',',
-			encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
-			maxRowsPerFile: Number(options.maxRowsPerFile ?? 1_000_000),
+			csv: {
+				delimiter: (options.delimiter as string) || ',',
+				encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
+				maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+			},
 			sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,
 		};
 		const logger = this.logger;
@@ -240,7 +245,7 @@ export class S3CsvInboundTrigger implements INodeType {
 							patterns: String(this.getNodeParameter('filePattern', '*.csv.gz, *.csv')).split(','),
 							leaseMs: Number(options.leaseMinutes ?? 60) * 60_000,
 							maxFolders: Number(options.maxFolders ?? 10),
-							maxRowsPerRun: Number(options.maxRowsPerRun ?? 1_500_000),
+							maxFilesPerRun: Number(options.maxFilesPerRun ?? 3),
 							budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
 							warn: (message) => logger.warn(redact(message, secrets)),
 						}),

@@ -239,14 +239,14 @@ export function node(
 ): INode {
 	nodeCounter += 1;
 	const credentials: INode['credentials'] = {};
-	if (type === TYPES.trigger || type === TYPES.statusWriter) credentials.s3InboundAwsApi = { id: 'aws', name: 'S3 Inbound AWS' };
+	if (type === TYPES.trigger || type === TYPES.statusWriter || type === TYPES.fieldMapper) credentials.s3InboundAwsApi = { id: 'aws', name: 'S3 Inbound AWS' };
 	if (type === TYPES.statusWriter) credentials.importStatusCallbackApi = { id: 'cb', name: 'Import Status Callback' };
 	return {
 		credentials,
 		id: `node-${nodeCounter}`,
 		name,
 		type,
-		typeVersion: 1,
+		typeVersion: type === TYPES.fieldMapper ? 2 : 1,
 		position: [nodeCounter * 200, 0],
 		parameters: parameters as INode['parameters'],
 		...extra,

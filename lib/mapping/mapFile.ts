@@ -1,0 +1,130 @@
+import type { Readable } from 'node:stream';
+
+import { CsvReadError, readCsv } from '../csv/reader';
+import { IMPORT_KEY, type FileReadSettings, type ImportFile } from '../importMetadata';
+import { S3InboundError } from '../s3/errors';
+import { ReasonList, type FieldMapping } from './fields';
+import { lenientRejectedJson, mapLenientRow, rejectedFileJson, StrictFileCheck, unmappedColumns } from './mapRows';
+
+export interface MappedFile {
+	/** The file as read: `rows` and `header` set. Every row of the file shares this object. */
+	file: ImportFile;
+	/** Mapped rows, each with `_import: {file, row}`. */
+	valid: Array<Record<string, unknown>>;
+	/** Lenient mode: rows with a bad value. Strict mode: one item for the whole file, with its reasons. */
+	rejected: Array<Record<string, unknown>>;
+	/** Set when the file could not be read at all (bytes, CSV structure, size, S3): why, with the line. */
+	unreadable?: string;
+}
+
+export interface MapFileOptions {
+	mapping: FieldMapping;
+	keepUnmapped: boolean;
+	csv: FileReadSettings;
+}
+
+export interface RetryOptions {
+	/** Tries in all when S3 fails in passing (a cut connection, throttling past the SDK's own retries). */
+	attempts: number;
+	/** Before the second try; doubles with each further try. */
+	delayMs: number;
+}
+
+const DEFAULT_RETRY: RetryOptions = { attempts: 3, delayMs: 1000 };
+
+/**
+ * Reads one CSV file as a stream and maps its rows as they are parsed: no row is kept unmapped,
+ * and a file rejected in strict mode keeps none of its rows. `open` is called again when S3 fails
+ * in passing, and the file is then read from its start (rows of the failed try are dropped).
+ */
+export async function mapCsvFile(
+	open: () => Promise<Readable>,
+	file: ImportFile,
+	options: MapFileOptions,
+	retry: RetryOptions = DEFAULT_RETRY,
+): Promise<MappedFile> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await mapOnce(await open(), file, options);
+		} catch (error) {
+			if (error instanceof S3InboundError && !error.transient) {
+				return unreadable(file, `${error.message}. ${error.hint}`, options);
+			}
+			if (!(error instanceof S3InboundError) || attempt >= retry.attempts) throw error;
+			await new Promise((resolve) => setTimeout(resolve, retry.delayMs * 2 ** (attempt - 1)));
+		}
+	}
+}
+
+function unreadable(file: ImportFile, reason: string, options: MapFileOptions, header?: string[]): MappedFile {
+	const read: ImportFile = { ...file, ...(header ? { header } : {}), error: reason };
+	const reasons = new ReasonList(1);
+	reasons.add(reason);
+	const rejected = options.mapping.options.mode === 'strict' ? [rejectedFileJson(read, reasons, 0)] : [];
+	return { file: read, valid: [], rejected, unreadable: reason };
+}
+
+async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptions): Promise<MappedFile> {
+	const { mapping, csv } = options;
+	const strict = mapping.options.mode === 'strict';
+	const file: ImportFile = { ...source };
+	delete file.error;
+	const check = strict ? new StrictFileCheck(mapping) : undefined;
+	const valid: Array<Record<string, unknown>> = [];
+	const rejected: Array<Record<string, unknown>> = [];
+	let unmapped: string[] = [];
+	let headerRejected = false;
+	let tooMany = false;
+	let rows = 0;
+	try {
+		await readCsv(
+			body,
+			csv,
+			(record, row) => {
+				if (row > csv.maxRows) {
+					tooMany = true;
+					return false;
+				}
+				rows = row;
+				if (check) {
+					check.row(record, row, 0);
+					return true;
+				}
+				const mapped = mapLenientRow(record, row, mapping, unmapped);
+				if (mapped.problems) rejected.push(lenientRejectedJson(file, row, mapped.problems, record, { file, row }));
+				else {
+					mapped.fields[IMPORT_KEY] = { file, row };
+					valid.push(mapped.fields);
+				}
+				return true;
+			},
+			(header) => {
+				file.header = header;
+				if (check) {
+					headerRejected = !check.header(header);
+					return !headerRejected;
+				}
+				unmapped = unmappedColumns(header, mapping, options.keepUnmapped);
+				return true;
+			},
+		);
+	} catch (error) {
+		if (error instanceof CsvReadError) return unreadable(source, error.message, options, file.header);
+		throw error;
+	}
+	if (tooMany) {
+		return unreadable(source, `the file has more than ${csv.maxRows} rows, the most one file may have; split it into several files`, options, file.header);
+	}
+	if (rows === 0 && !headerRejected) {
+		return unreadable(source, 'line 2: the file has a header but no data rows; upload it again with its rows', options, file.header);
+	}
+	file.rows = rows;
+	if (!check) return { file, valid, rejected };
+	const outcome = check.finish(rows);
+	if (!outcome.passed) return { file, valid: [], rejected: [rejectedFileJson(file, outcome.reasons, rows)] };
+	for (const { fields, row } of outcome.rows) {
+		fields[IMPORT_KEY] = { file, row };
+		valid.push(fields);
+	}
+	return { file, valid, rejected };
+}
