@@ -50,7 +50,9 @@ export async function mapCsvFile(
 			if (error instanceof S3InboundError && !error.transient) {
 				return unreadable(file, `${error.message}. ${error.hint}`, options);
 			}
-			if (!(error instanceof S3InboundError) || attempt >= retry.attempts) throw error;
+			// A file that changed since it was listed (If-Match failed) is not tried again: the next
+			// poll hands on the new version.
+			if (!(error instanceof S3InboundError) || error.code === 'PreconditionFailed' || attempt >= retry.attempts) throw error;
 			await new Promise((resolve) => setTimeout(resolve, retry.delayMs * 2 ** (attempt - 1)));
 		}
 	}

@@ -33,6 +33,8 @@ export const TYPES = {
 	statusWriter: `${PACKAGE}.pxStatusWriter`,
 	destination: 'test.destination',
 	directory: 'test.directory',
+	copy: 'test.copy',
+	binarySource: 'test.binarySource',
 } as const;
 
 class TestNodeTypes implements INodeTypes {
@@ -45,6 +47,8 @@ class TestNodeTypes implements INodeTypes {
 		[TYPES.statusWriter]: () => new (require('../../nodes/PxStatusWriter/PxStatusWriter.node').PxStatusWriter)(),
 		[TYPES.destination]: () => new (require('./TestDestination.node').TestDestination)(),
 		[TYPES.directory]: () => new (require('./TestDirectory.node').TestDirectory)(),
+		[TYPES.copy]: () => new (require('./TestCopy.node').TestCopy)(),
+		[TYPES.binarySource]: () => new (require('./TestBinarySource.node').TestBinarySource)(),
 		/* eslint-enable @typescript-eslint/no-require-imports */
 	};
 	private readonly types: Record<string, INodeType> = {};
