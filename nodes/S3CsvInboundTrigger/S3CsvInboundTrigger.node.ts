@@ -178,7 +178,7 @@ export class S3CsvInboundTrigger implements INodeType {
 						name: 'maxFilesPerRun',
 						type: 'number',
 						typeOptions: { minValue: 1 },
-						default: 3,
+						default: 5,
 						description:
 							'Marker folders: no further folder is started once this many data files are handed to one execution; a folder is never split, so a larger folder goes alone',
 					},
@@ -245,7 +245,7 @@ export class S3CsvInboundTrigger implements INodeType {
 							patterns: String(this.getNodeParameter('filePattern', '*.csv.gz, *.csv')).split(','),
 							leaseMs: Number(options.leaseMinutes ?? 60) * 60_000,
 							maxFolders: Number(options.maxFolders ?? 10),
-							maxFilesPerRun: Number(options.maxFilesPerRun ?? 3),
+							maxFilesPerRun: Number(options.maxFilesPerRun ?? 5),
 							budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
 							warn: (message) => logger.warn(redact(message, secrets)),
 						}),

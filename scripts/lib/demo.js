@@ -11,6 +11,7 @@ const { ListObjectsV2Command, GetObjectCommand, S3Client } = require('@aws-sdk/c
 const { startMoto } = require('./moto');
 const { startReceiver } = require('./receiver');
 const { startN8n, PACKAGE_NAME, ROOT } = require('./n8n');
+const { startQueueServices } = require('./queueServices');
 const { seedDemoBucket, DEMO_BUCKET, DIRECTORY, PX_BASE, STAIRCASE_KEY } = require('./demoData');
 
 const DEMO_ACCESS_KEY = 'demo';
@@ -43,17 +44,35 @@ function pointAt(workflow, at) {
 }
 
 /**
- * @param {{ userFolder?: string, port?: number, quiet?: boolean, env?: Record<string, string> }} [options]
+ * @param {{ userFolder?: string, port?: number, quiet?: boolean, env?: Record<string, string>, queueWorkers?: number }} [options]
+ *   `queueWorkers`: run n8n in queue mode (Redis, PostgreSQL) with one main instance and this many workers.
  */
 async function startDemo(options = {}) {
 	const moto = await startMoto();
+	/** @type {Array<() => Promise<unknown>>} */
 	const stops = [() => moto.stop()];
 	try {
 		await seedDemoBucket(moto.endpoint);
 		const receiver = await startReceiver({ directory: DIRECTORY });
 		stops.push(() => receiver.close());
-		const n8n = await startN8n({ userFolder: options.userFolder ?? path.join(ROOT, '.demo', 'n8n'), port: options.port, quiet: options.quiet, env: options.env });
+		const userFolder = options.userFolder ?? path.join(ROOT, '.demo', 'n8n');
+		/** @type {Record<string, string>} */
+		let env = { ...(options.env ?? {}) };
+		/** @type {import('./n8n').N8nServer[]} */
+		const workers = [];
+		if (options.queueWorkers) {
+			const services = await startQueueServices();
+			stops.push(() => services.stop());
+			env = { ...services.env, ...env };
+		}
+		const n8n = await startN8n({ userFolder, port: options.port, quiet: options.quiet, env, label: options.queueWorkers ? 'n8n main' : 'n8n' });
 		stops.push(() => n8n.stop());
+		for (let i = 1; i <= (options.queueWorkers ?? 0); i++) {
+			// Each worker has its own user folder with the package installed, as on its own host.
+			const worker = await startN8n({ userFolder: `${userFolder}-worker-${i}`, quiet: options.quiet, env, worker: true, label: `n8n worker ${i}` });
+			stops.push(() => worker.stop());
+			workers.push(worker);
+		}
 		const s3 = await n8n.api('POST', '/credentials', {
 			name: 'Demo bucket (moto)',
 			type: 's3InboundAwsApi',
@@ -76,6 +95,7 @@ async function startDemo(options = {}) {
 			moto,
 			receiver,
 			n8n,
+			workers,
 			workflows,
 			credentials: { s3: s3.id, callback: callback.id },
 			bucket: DEMO_BUCKET,

@@ -34,13 +34,15 @@ const pxRows = (/** @type {number} */ from, /** @type {number} */ count) =>
 		return `u${n},user${n}@example.com,"User ${n}, Jr.",202401${String((n % 28) + 1).padStart(2, '0')},${(n * 7) % 100}.5,${n % 2 === 0}`;
 	}).join('\n');
 
-/** Reference 001: dt= folders; 20240102 holds an invalid file; 20240103 has no marker yet. */
+/** Reference 001: dt= folders; 20240102 holds two invalid files; 20240103 has no marker yet. */
 function pxObjects() {
 	return {
 		[`${PX_BASE}/current/dt=20240101/users.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(1, 25)}\n`),
 		[`${PX_BASE}/current/dt=20240101/_SUCCESS`]: '',
 		[`${PX_BASE}/current/dt=20240102/users-part1.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(100, 10)}\n`),
 		[`${PX_BASE}/current/dt=20240102/users-part2.csv.gz`]: gzipSync(`email,flantana_carteret\nx@example.com,1\n`),
+		// 20 rows, one of them with a score that is not a number: strict mode delivers none of them.
+		[`${PX_BASE}/current/dt=20240102/users-part3.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(300, 20).replace('"User 313, Jr.",20240106,91.5,', '"User 313, Jr.",20240106,n/a,')}\n`),
 		[`${PX_BASE}/current/dt=20240102/_SUCCESS`]: '',
 		[`${PX_BASE}/current/dt=20240103/users.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(200, 5)}\n`),
 	};

@@ -35,7 +35,8 @@ function ensureN8n() {
  */
 
 /**
- * @param {{ userFolder: string, port?: number, env?: Record<string, string>, quiet?: boolean, fresh?: boolean }} options
+ * @param {{ userFolder: string, port?: number, env?: Record<string, string>, quiet?: boolean, fresh?: boolean, worker?: boolean, label?: string }} options
+ *   `worker`: start `n8n worker` (queue mode) instead of the main instance; it has no API.
  * @returns {Promise<N8nServer>}
  */
 async function startN8n(options) {
@@ -51,7 +52,7 @@ async function startN8n(options) {
 	const port = options.port ?? (await freePort());
 	const runnersPort = await freePort();
 	let output = '';
-	const child = spawn(node, [bin, 'start'], {
+	const child = spawn(node, [bin, options.worker ? 'worker' : 'start'], {
 		cwd: userFolder,
 		env: {
 			...process.env,
@@ -74,6 +75,7 @@ async function startN8n(options) {
 			N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL ?? 'info',
 			DB_SQLITE_POOL_SIZE: '2',
 			N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
+			QUEUE_HEALTH_CHECK_PORT: String(port),
 			...(options.env ?? {}),
 		},
 		stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,7 +84,7 @@ async function startN8n(options) {
 	const keep = (/** @type {Buffer} */ d) => {
 		const text = d.toString();
 		output = (output + text).slice(-200_000);
-		if (!options.quiet) process.stdout.write(text.replace(/^(?=.)/gm, '  [n8n] '));
+		if (!options.quiet) process.stdout.write(text.replace(/^(?=.)/gm, `  [${options.label ?? 'n8n'}] `));
 	};
 	child.stdout?.on('data', keep);
 	child.stderr?.on('data', keep);
@@ -90,11 +92,15 @@ async function startN8n(options) {
 	const deadline = Date.now() + 180_000;
 	for (;;) {
 		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output.slice(-5000)}`);
-		try {
-			const r = await fetch(`${url}/healthz/readiness`);
-			if (r.ok) break;
-		} catch {
-			// not up yet
+		if (options.worker) {
+			if (output.includes('n8n worker is now ready')) break;
+		} else {
+			try {
+				const r = await fetch(`${url}/healthz/readiness`);
+				if (r.ok) break;
+			} catch {
+				// not up yet
+			}
 		}
 		if (Date.now() > deadline) throw new Error(`n8n did not become ready in 180 s:\n${output.slice(-5000)}`);
 		await new Promise((r) => setTimeout(r, 250));
@@ -164,6 +170,7 @@ async function startN8n(options) {
 				signalGroup('SIGTERM');
 			}),
 	};
+	if (options.worker) return server;
 	// Owner and API key, as a person would set them up in the browser.
 	await rest('POST', '/owner/setup', { email: 'demo@example.com', firstName: 'Demo', lastName: 'Owner', password: 'Demo-password-1' });
 	const created = await rest('POST', '/api-keys', { label: 'demo', expiresAt: null, scopes: API_SCOPES });
