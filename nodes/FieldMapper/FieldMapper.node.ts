@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-
 import {
 	BINARY_ENCODING,
 	NodeConnectionTypes,
@@ -256,7 +254,6 @@ export class FieldMapper implements INodeType {
 						displayOptions: { show: { '/mode': ['lenient'] } },
 					},
 					{ displayName: 'Max Reasons per File', name: 'maxReasons', type: 'number', typeOptions: { minValue: 1 }, default: 20, description: 'How many problems to list per file; the rest are counted' },
-					{ displayName: 'Max Rows per File', name: 'maxRows', type: 'number', typeOptions: { minValue: 1 }, default: 350000, description: 'Strict mode: a file with more rows is rejected' },
 					{
 						displayName: 'Max Rows per Binary File',
 						name: 'maxRowsPerFile',
@@ -266,6 +263,7 @@ export class FieldMapper implements INodeType {
 						description: 'A binary file with more rows is refused; protects n8n’s memory (for S3 files the trigger sets this)',
 						displayOptions: { show: { '/input': ['binary'] } },
 					},
+					{ displayName: 'Max Rows per File', name: 'maxRows', type: 'number', typeOptions: { minValue: 1 }, default: 350000, description: 'Strict mode: a file with more rows is rejected' },
 					{ displayName: 'Required Columns', name: 'requiredColumns', type: 'string', default: 'id', description: 'Strict mode: comma-separated columns every file must have' },
 				],
 			},
@@ -385,7 +383,10 @@ export class FieldMapper implements INodeType {
 					const file: ImportFile = { bucket: '', key: binary.fileName ?? `item ${i + 1}`, etag: '', size: Number(binary.bytes ?? 0) };
 					result = await mapCsvFile(
 						async () => {
-							const bytes = binary.id ? await this.helpers.getBinaryStream(binary.id) : Readable.from([Buffer.from(binary.data, BINARY_ENCODING)]);
+							const inMemory = async function* () {
+								yield Buffer.from(binary.data, BINARY_ENCODING);
+							};
+							const bytes = binary.id ? await this.helpers.getBinaryStream(binary.id) : inMemory();
 							return (await decodeGzipIfNeeded(bytes)).body;
 						},
 						file,
@@ -393,11 +394,10 @@ export class FieldMapper implements INodeType {
 					);
 				}
 			} catch (error) {
-				if (error instanceof NodeOperationError) throw error;
-				const e = error as Error & { hint?: string };
+				const e = error as Error & { hint?: string; description?: string };
 				throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
 					itemIndex: i,
-					description: redact(e.hint ?? 'The file could not be read; the next run reads it again.', secrets),
+					description: redact(e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.', secrets),
 				});
 			}
 			files++;

@@ -166,14 +166,6 @@ export class S3CsvInboundTrigger implements INodeType {
 							'Marker folders: how long a folder handed to a run is kept from other runs. A folder still in current/ after this is handed on again.',
 					},
 					{
-						displayName: 'Max Folders per Run',
-						name: 'maxFolders',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 10,
-						description: 'Marker folders: at most this many ready folders go into one execution; the rest follow at the next poll',
-					},
-					{
 						displayName: 'Max Files per Run',
 						name: 'maxFilesPerRun',
 						type: 'number',
@@ -181,6 +173,14 @@ export class S3CsvInboundTrigger implements INodeType {
 						default: 5,
 						description:
 							'Marker folders: no further folder is started once this many data files are handed to one execution; a folder is never split, so a larger folder goes alone',
+					},
+					{
+						displayName: 'Max Folders per Run',
+						name: 'maxFolders',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 10,
+						description: 'Marker folders: at most this many ready folders go into one execution; the rest follow at the next poll',
 					},
 					{
 						displayName: 'Max Rows per File',

@@ -19,7 +19,7 @@ it(`measures the heap node by node for ${ROWS} rows`, async () => {
 	const credentials = { s3InboundAwsApi: testSettings() };
 	const workflow = buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', options: { maxRowsPerRun: 2_000_000 } }),
+			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', }),
 			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: FIELDS } }),
 			node('CRM', TYPES.directory, { records: directory(100_000) }),
 			node('Account Matcher', TYPES.accountMatcher, { entity: 'account', matchingColumn: 'accountCrmId', directoryKeyField: 'crmId', directoryIdField: 'id', duplicates: 'keepAll' }),
@@ -38,7 +38,7 @@ it(`measures the heap node by node for ${ROWS} rows`, async () => {
 	const mb = (b: number) => Math.round(b / 1024 / 1024);
 	const lines = [`| after | heap kept alive (MB) | added by this step (MB) | added per row (bytes) |`, `|---|---:|---:|---:|`];
 	let previous = start;
-	for (const [name, used] of [['poll (the trigger\'s rows)', afterPoll] as [string, number], ...afterNode.filter(([n]) => n !== 'Trigger')]) {
+	for (const [name, used] of [['poll (the trigger\'s file items)', afterPoll] as [string, number], ...afterNode.filter(([n]) => n !== 'Trigger')]) {
 		lines.push(`| ${name} | ${mb(used - start)} | ${mb(used - previous)} | ${Math.round((used - previous) / ROWS)} |`);
 		previous = used;
 	}
