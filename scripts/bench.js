@@ -212,7 +212,7 @@ async function main() {
 		/** @type {Array<{label:string, r:{wall:number,n8nMs?:number,peak:number,above:number,rows:number,startMs?:number}}>} */
 		const sweep = [];
 		// Each sweep run also starts from a fresh server.
-		for (const [label, rows, files] of /** @type {Array<[string, number, number]>} */ ([['50k', 50_000, 1], ['100k', 100_000, 1], ['3x350k', ROWS, 3]])) {
+		for (const [label, rows, files] of /** @type {Array<[string, number, number]>} */ ([['50k', 50_000, 1], ['100k', 100_000, 1], [`3x${ROWS / 1000}k`, ROWS, 3]])) {
 			sweep.push({ label, r: await runOurs(`sweep-${label}`, rows, files) });
 			out(`  sweep ${label}: ${(sweep[sweep.length - 1].r.wall / 1000).toFixed(1)} s (load ${loadavg()})`);
 		}
