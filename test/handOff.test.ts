@@ -76,6 +76,21 @@ describe('the trigger hands on files, not rows', () => {
 	});
 });
 
+describe('a Field Mapper set to read rows', () => {
+	it('says what to change when it is given the trigger’s files (a version 1 node, made before files were handed on)', async () => {
+		const { bucket } = await seedFolder({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		const workflow = buildWorkflow({
+			nodes: [
+				node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px' }),
+				node('Field Mapper', TYPES.fieldMapper, STRICT, { typeVersion: 1 }),
+			],
+			connections: connect(['Trigger', 'Field Mapper']),
+		});
+		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		expect(runError(run)).toMatch(/Item 1 is a file from the S3 CSV Inbound Trigger, not a row \(Set Input to “Files From the S3 CSV Inbound Trigger”/);
+	});
+});
+
 describe('strict mode decides per file by its identity, never by object identity', () => {
 	it('rows copied and interleaved on the way (a Code node, queue mode): a file with one bad value among 20 delivers none of its rows', async () => {
 		const bad = rows(20).split('\n');

@@ -321,6 +321,16 @@ export class FieldMapper implements INodeType {
 
 		if (input === 'rows') {
 			const json = items.map((i) => i.json);
+			const fileAt = json.findIndex((j) => {
+				const meta = importOf(j);
+				return meta !== undefined && isFileToRead(meta);
+			});
+			if (fileAt !== -1) {
+				throw new NodeOperationError(this.getNode(), `Item ${fileAt + 1} is a file from the S3 CSV Inbound Trigger, not a row`, {
+					itemIndex: fileAt,
+					description: 'Set Input to “Files From the S3 CSV Inbound Trigger” and select the S3 Inbound AWS credential: this node then reads the file.',
+				});
+			}
 			const result = mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping, keepUnmapped);
 			const toItems = (rows: typeof result.valid): INodeExecutionData[] =>
 				rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
