@@ -20,6 +20,7 @@ import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential } from '../shared/credentialTest';
+import { ENCODING_OPTIONS } from '../shared/csvOptions';
 
 type Input = 's3Files' | 'binary' | 'rows';
 
@@ -236,11 +237,7 @@ export class FieldMapper implements INodeType {
 						displayName: 'Encoding',
 						name: 'encoding',
 						type: 'options',
-						options: [
-							{ name: 'UTF-8', value: 'utf-8' },
-							{ name: 'Latin-1 (ISO-8859-1)', value: 'latin1' },
-							{ name: 'UTF-16 LE', value: 'utf-16le' },
-						],
+						options: ENCODING_OPTIONS,
 						default: 'utf-8',
 						description: 'How the binary CSV files’ bytes are decoded',
 						displayOptions: { show: { '/input': ['binary'] } },

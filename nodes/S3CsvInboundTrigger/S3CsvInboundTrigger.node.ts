@@ -14,6 +14,7 @@ import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/con
 import { S3Store } from '../../lib/s3/store';
 import { runMarkerFolders, runSingleFile, withRetrySchedule, type TriggerState } from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
+import { ENCODING_OPTIONS } from '../shared/csvOptions';
 
 export class S3CsvInboundTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -148,11 +149,7 @@ export class S3CsvInboundTrigger implements INodeType {
 						displayName: 'Encoding',
 						name: 'encoding',
 						type: 'options',
-						options: [
-							{ name: 'UTF-8', value: 'utf-8' },
-							{ name: 'Latin-1 (ISO-8859-1)', value: 'latin1' },
-							{ name: 'UTF-16 LE', value: 'utf-16le' },
-						],
+						options: ENCODING_OPTIONS,
 						default: 'utf-8',
 						description: 'How the files’ bytes are decoded; handed on with each file to the node that reads it',
 					},
