@@ -1,3 +1,5 @@
+import type { CsvEncoding } from './csv/reader';
+
 /**
  * The import metadata every item of the S3 CSV Inbound Trigger carries under `json._import`.
  * The Field Mapper, Account Matcher and PX Status Writer rely on it; destination nodes may drop
@@ -34,7 +36,9 @@ export interface ImportBatch {
 /** How the file is read: set by the trigger (its CSV options), used by whichever node reads it. */
 export interface FileReadSettings {
 	delimiter: string;
-	encoding: 'utf-8' | 'latin1' | 'utf-16le';
+	encoding: CsvEncoding;
+	/** Accept quotes inside unquoted fields (csv-parse's relaxed quotes). */
+	allowBareQuotes?: boolean;
 	/** More rows than this is an error: it protects the n8n process's memory. */
 	maxRows: number;
 }

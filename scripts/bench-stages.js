@@ -74,7 +74,7 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 			});
 			times.read.push(read.ms);
 			mapped = undefined;
-			const m = await withOwnPeak(async () => await mapCsvFile(async () => (await store.open(key)).body, file, { mapping, keepUnmapped: false, csv }));
+			const m = await withOwnPeak(async () => await mapCsvFile(async () => await store.open(key), file, { mapping, keepUnmapped: false, csv }));
 			times.map.push(m.ms);
 			mapped = m.result;
 			const matchRun = await withOwnPeak(async () => {

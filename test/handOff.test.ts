@@ -183,7 +183,7 @@ describe('mapCsvFile (the core, no n8n)', () => {
 		new FieldMapping([{ target: 'id', type: 'string' }, { target: 'score', type: 'number' }], { mode, dateFormat: 'yyyy-MM-dd', maxRows, requiredColumns: mode === 'strict' ? ['id'] : [], maxReasons: 2 });
 	const file = { bucket: '', key: 'f.csv', etag: '', size: 0 };
 	const csv = { delimiter: ',', encoding: 'utf-8' as const, maxRows: 1_000_000 };
-	const open = (text: string) => async () => Readable.from([Buffer.from(text)]);
+	const open = (text: string) => async () => ({ body: Readable.from([Buffer.from(text)]), gzip: false });
 
 	it('strict: counts the rows past the limit without keeping them, and keeps only the first reasons', async () => {
 		const tooMany = await mapCsvFile(open(`${HEADER}\n${rows(14)}\n`), file, { mapping: mapping('strict', 10), keepUnmapped: false, csv });
@@ -207,11 +207,14 @@ describe('mapCsvFile (the core, no n8n)', () => {
 		let calls = 0;
 		const flaky = async () => {
 			calls++;
-			if (calls === 1) return Readable.from((async function* () {
-				yield Buffer.from(`${HEADER}\n1,1\n`);
-				throw new S3InboundError('cut', 'retry', 'NetworkingError', 'b', 'k', true);
-			})());
-			return Readable.from([Buffer.from(`${HEADER}\n1,1\n2,2\n`)]);
+			if (calls === 1) {
+				const cut = async function* () {
+					yield Buffer.from(`${HEADER}\n1,1\n`);
+					throw new S3InboundError('cut', 'retry', 'NetworkingError', 'b', 'k', true);
+				};
+				return { body: Readable.from(cut()), gzip: false };
+			}
+			return { body: Readable.from([Buffer.from(`${HEADER}\n1,1\n2,2\n`)]), gzip: false };
 		};
 		const result = await mapCsvFile(flaky, file, { mapping: mapping('lenient'), keepUnmapped: false, csv }, { attempts: 2, delayMs: 1 });
 		expect(calls).toBe(2);

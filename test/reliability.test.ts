@@ -238,7 +238,7 @@ type Expect = { reason: RegExp; delivered?: number };
 const badInputs: Array<[string, Record<string, string | Buffer>, Expect]> = [
 	['an empty file', { 'a.csv': '' }, { reason: /a\.csv: the file is empty; a header row/ }],
 	['a header only', { 'a.csv': 'id,score\n' }, { reason: /a\.csv: line 2: the file has a header but no data rows/ }],
-	['an unterminated quote at the end', { 'a.csv': 'id,score\n1,"2\n' }, { reason: /a\.csv: line \d: a quoted field is never closed/ }],
+	['an unterminated quote at the end', { 'a.csv': 'id,score\n1,"2\n' }, { reason: /a\.csv: line 2: a quote opened in the row that starts on this line is never closed/ }],
 	['ragged rows', { 'a.csv': 'id,score\n1,2\n3,4,5\n' }, { reason: /a\.csv: line 3: the row has 3 fields but the header has 2/ }],
 	['a duplicate header', { 'a.csv': 'id,id\n1,2\n' }, { reason: /a\.csv: line 1: the header 'id' appears twice/ }],
 	['an empty header', { 'a.csv': 'id,,score\n1,2,3\n' }, { reason: /a\.csv: line 1: column 2 has an empty header name/ }],

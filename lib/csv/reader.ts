@@ -5,13 +5,15 @@ import { TextDecoder } from 'node:util';
 
 import { parse, type CsvError } from 'csv-parse';
 
-export type CsvEncoding = 'utf-8' | 'latin1' | 'utf-16le';
+export type CsvEncoding = 'utf-8' | 'windows-1252' | 'latin1' | 'utf-16le';
 
 export interface CsvReadOptions {
 	/** Field delimiter, one character; default ','. */
 	delimiter?: string;
 	/** How the bytes are decoded; default UTF-8 (invalid UTF-8 is an error, not replaced). */
 	encoding?: CsvEncoding;
+	/** Accept a quote inside an unquoted field (`5'11"`, `12" pipe`) as an ordinary character. */
+	allowBareQuotes?: boolean;
 }
 
 /** A row as it comes out of the file: column name to text. */
@@ -38,14 +40,42 @@ export class CsvReadError extends Error {
 	}
 }
 
-function countNewlines(bytes: Buffer, end = bytes.length): number {
-	let count = 0;
-	let at = bytes.indexOf(10);
-	while (at !== -1 && at < end) {
-		count++;
-		at = bytes.indexOf(10, at + 1);
+/**
+ * Counts line breaks as the parser does: CRLF, LF and a lone CR are one each. `previousCr` says
+ * whether the bytes before these ended with a CR (so an LF first here belongs to it).
+ */
+export class LineCounter {
+	lines = 0;
+	private previousCr = false;
+
+	add(bytes: Buffer): void {
+		const cr = bytes.indexOf(13);
+		if (cr === -1) {
+			// The common case, LF only: native search.
+			let at = bytes.indexOf(10);
+			if (at === 0 && this.previousCr) at = bytes.indexOf(10, 1);
+			while (at !== -1) {
+				this.lines++;
+				at = bytes.indexOf(10, at + 1);
+			}
+			this.previousCr = false;
+			return;
+		}
+		for (let i = 0; i < bytes.length; i++) {
+			const b = bytes[i];
+			if (b === 13) this.lines++;
+			else if (b === 10 && !(i === 0 ? this.previousCr : bytes[i - 1] === 13)) this.lines++;
+		}
+		this.previousCr = bytes.length > 0 && bytes[bytes.length - 1] === 13;
 	}
-	return count;
+}
+
+function linesIn(bytes: Buffer, before?: LineCounter): number {
+	const counter = new LineCounter();
+	if (before) Object.assign(counter, before);
+	const start = counter.lines;
+	counter.add(bytes);
+	return counter.lines - start;
 }
 
 /** Length of an incomplete UTF-8 sequence at the end of `bytes` (0 to 3). */
@@ -65,7 +95,7 @@ function incompleteTail(bytes: Buffer): number {
  */
 class Utf8Check extends Transform {
 	private carry: Buffer = Buffer.alloc(0);
-	private linesSeen = 0;
+	private readonly seen = new LineCounter();
 
 	private fail(bytes: Buffer, callback: TransformCallback) {
 		const text = new TextDecoder('utf-8').decode(bytes);
@@ -73,9 +103,9 @@ class Utf8Check extends Transform {
 		const before = Buffer.from(bad === -1 ? text : text.slice(0, bad));
 		callback(
 			new CsvReadError(
-				'bytes that are not valid UTF-8 (the file may be Latin-1 or Windows-1252); save it as UTF-8, or set the encoding option to Latin-1',
+				'bytes that are not valid UTF-8 (a file saved by Excel on Windows is usually Windows-1252); save it as UTF-8, or set the encoding option to Windows-1252',
 				'INVALID_ENCODING',
-				this.linesSeen + countNewlines(before) + 1,
+				this.seen.lines + linesIn(before, this.seen) + 1,
 			),
 		);
 	}
@@ -86,7 +116,7 @@ class Utf8Check extends Transform {
 		const complete = tail > 0 ? bytes.subarray(0, bytes.length - tail) : bytes;
 		if (!isUtf8(complete)) return this.fail(complete, callback);
 		this.carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : Buffer.alloc(0);
-		this.linesSeen += countNewlines(complete);
+		this.seen.add(complete);
 		callback(null, complete);
 	}
 
@@ -96,7 +126,47 @@ class Utf8Check extends Transform {
 	}
 }
 
-function translateCsvError(error: CsvError & { lines?: number; record?: unknown[] }, header: string[]): CsvReadError {
+/**
+ * Latin-1 (ISO-8859-1) is decoded as it is, but bytes 0x80-0x9F are C1 control characters there,
+ * which no text file means: they are Windows-1252's €, curly quotes and dashes. Such a file is
+ * refused with the line, rather than imported with invisible characters.
+ */
+class Latin1Check extends Transform {
+	private readonly seen = new LineCounter();
+
+	override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+		for (let i = 0; i < chunk.length; i++) {
+			const b = chunk[i];
+			if (b >= 0x80 && b <= 0x9f) {
+				return callback(
+					new CsvReadError(
+						`byte 0x${b.toString(16).toUpperCase()} is a control character in Latin-1 (ISO-8859-1); the file is Windows-1252 (as Excel on Windows saves it): set the encoding option to Windows-1252`,
+						'INVALID_ENCODING',
+						this.seen.lines + linesIn(chunk.subarray(0, i), this.seen) + 1,
+					),
+				);
+			}
+		}
+		this.seen.add(chunk);
+		callback(null, chunk);
+	}
+}
+
+/** Windows-1252 to UTF-8 (its 0x80-0x9F are €, ‚, ƒ, „, …, curly quotes, dashes and the like). */
+class Windows1252ToUtf8 extends Transform {
+	private readonly decoder = new TextDecoder('windows-1252');
+
+	override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+		callback(null, Buffer.from(this.decoder.decode(chunk, { stream: true }), 'utf8'));
+	}
+
+	override _flush(callback: TransformCallback): void {
+		const rest = this.decoder.decode();
+		callback(null, rest ? Buffer.from(rest, 'utf8') : undefined);
+	}
+}
+
+function translateCsvError(error: CsvError & { lines?: number; record?: unknown[] }, header: string[], recordStart: number): CsvReadError {
 	const line = error.lines;
 	switch (error.code) {
 		case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
@@ -109,10 +179,12 @@ function translateCsvError(error: CsvError & { lines?: number; record?: unknown[
 			);
 		}
 		case 'CSV_QUOTE_NOT_CLOSED':
+			// csv-parse reports the end of the file; the quote was opened in the row after the last
+			// complete one.
 			return new CsvReadError(
-				'a quoted field is never closed before the end of the file; close the quote or escape it as ""',
+				`a quote opened in the row that starts on this line is never closed (the file ends at line ${line ?? '?'}); close the quote or escape it as ""`,
 				'UNTERMINATED_QUOTE',
-				line,
+				recordStart,
 			);
 		case 'CSV_INVALID_CLOSING_QUOTE':
 		case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
@@ -123,7 +195,7 @@ function translateCsvError(error: CsvError & { lines?: number; record?: unknown[
 			);
 		case 'INVALID_OPENING_QUOTE':
 			return new CsvReadError(
-				'a field contains a quote but does not start with one; quote the whole field and write inner quotes as ""',
+				'a field contains a quote but does not start with one (like 5\'11" or 12" pipe); quote the whole field and write inner quotes as "", or turn on the Allow Bare Quotes option',
 				'INVALID_QUOTE',
 				line,
 			);
@@ -176,13 +248,20 @@ export async function readCsv(
 	let failure: Error | undefined;
 
 	// csv-parse works on bytes and decodes each field itself, so the bytes go to it unchanged.
+	// The line on which the last complete record ended: a quote left open starts after it.
+	let lastRecordLine = 0;
 	const parser = parse({
 		delimiter,
 		bom: true,
-		encoding: encoding === 'utf-8' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
+		encoding: encoding === 'utf-8' || encoding === 'windows-1252' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
 		record_delimiter: ['\r\n', '\n', '\r'],
 		skip_empty_lines: true,
 		relax_column_count: false,
+		relax_quotes: options.allowBareQuotes === true,
+		on_record: (record: string[], context: { lines: number }) => {
+			lastRecordLine = context.lines;
+			return record;
+		},
 	});
 	parser.on('readable', () => {
 		let record: string[] | null;
@@ -218,6 +297,8 @@ export async function readCsv(
 
 	const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source];
 	if (encoding === 'utf-8') stages.push(new Utf8Check());
+	else if (encoding === 'latin1') stages.push(new Latin1Check());
+	else if (encoding === 'windows-1252') stages.push(new Windows1252ToUtf8());
 	try {
 		await pipeline([...stages, parser] as unknown as [Readable, NodeJS.WritableStream]);
 	} catch (error) {
@@ -226,7 +307,7 @@ export async function readCsv(
 			if (cause instanceof CsvReadError) throw cause;
 			const e = cause as { code?: string; message?: string };
 			if ((typeof e.code === 'string' && e.code.startsWith('CSV_')) || e.code === 'INVALID_OPENING_QUOTE') {
-				throw translateCsvError(cause as CsvError, header ?? []);
+				throw translateCsvError(cause as CsvError, header ?? [], lastRecordLine + 1);
 			}
 			if ((typeof e.code === 'string' && e.code.startsWith('Z_')) || /^(unexpected end of file|incorrect header check)/i.test(String(e.message))) {
 				throw new CsvReadError(`the gzip data is corrupt or truncated (${e.message}); upload the file again`, 'BAD_GZIP');

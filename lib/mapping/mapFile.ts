@@ -32,20 +32,34 @@ export interface RetryOptions {
 
 const DEFAULT_RETRY: RetryOptions = { attempts: 3, delayMs: 1000 };
 
+/** A file's decoded bytes, and whether they were gzip (see `decodeGzipIfNeeded`). */
+export interface OpenedFile {
+	body: Readable;
+	gzip: boolean;
+}
+
 /**
  * Reads one CSV file as a stream and maps its rows as they are parsed: no row is kept unmapped,
  * and a file rejected in strict mode keeps none of its rows. `open` is called again when S3 fails
  * in passing, and the file is then read from its start (rows of the failed try are dropped).
  */
 export async function mapCsvFile(
-	open: () => Promise<Readable>,
+	open: () => Promise<OpenedFile>,
 	file: ImportFile,
 	options: MapFileOptions,
 	retry: RetryOptions = DEFAULT_RETRY,
 ): Promise<MappedFile> {
 	for (let attempt = 1; ; attempt++) {
 		try {
-			return await mapOnce(await open(), file, options);
+			const opened = await open();
+			const mapped = await mapOnce(opened.body, file, options);
+			// A corrupt gzip stream usually decodes to garbage before zlib notices (at the latest at
+			// its checksum, at the end): the CSV error it caused is not the file's real problem.
+			if (mapped.unreadable !== undefined && opened.gzip) {
+				const gzipProblem = await gzipFailure(await open());
+				if (gzipProblem) return unreadable(file, gzipProblem, options);
+			}
+			return mapped;
 		} catch (error) {
 			if (error instanceof S3InboundError && !error.transient) {
 				return unreadable(file, `${error.message}. ${error.hint}`, options);
@@ -55,6 +69,18 @@ export async function mapCsvFile(
 			if (!(error instanceof S3InboundError) || error.code === 'PreconditionFailed' || attempt >= retry.attempts) throw error;
 			await new Promise((resolve) => setTimeout(resolve, retry.delayMs * 2 ** (attempt - 1)));
 		}
+	}
+}
+
+/** Decompresses a whole gzip stream, keeping nothing: its error, if it is corrupt or truncated. */
+async function gzipFailure(opened: OpenedFile): Promise<string | undefined> {
+	try {
+		for await (const chunk of opened.body) void chunk;
+		return undefined;
+	} catch (error) {
+		const e = error as { code?: string; message?: string };
+		if (typeof e.code === 'string' && e.code.startsWith('Z_')) return `the gzip data is corrupt or truncated (${e.message}); upload the file again`;
+		throw error;
 	}
 }
 

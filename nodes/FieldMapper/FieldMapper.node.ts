@@ -20,7 +20,7 @@ import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential } from '../shared/credentialTest';
-import { ENCODING_OPTIONS } from '../shared/csvOptions';
+import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 
 type Input = 's3Files' | 'binary' | 'rows';
 
@@ -223,6 +223,7 @@ export class FieldMapper implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
+					allowBareQuotesOption({ show: { '/input': ['binary'] } }),
 					{ displayName: 'Also False', name: 'falseValues', type: 'string', default: '', placeholder: 'no, n, 0', description: 'Comma-separated spellings accepted as false, besides "false" in any case' },
 					{ displayName: 'Also True', name: 'trueValues', type: 'string', default: '', placeholder: 'yes, y, 1', description: 'Comma-separated spellings accepted as true, besides "true" in any case' },
 					{
@@ -349,6 +350,7 @@ export class FieldMapper implements INodeType {
 			delimiter: (options.delimiter as string) || ',',
 			encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
 			maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+			allowBareQuotes: options.allowBareQuotes === true,
 		};
 		const binaryProperty = input === 'binary' ? (this.getNodeParameter('binaryPropertyName', 0, 'data') as string) : '';
 		let files = 0;
@@ -374,7 +376,7 @@ export class FieldMapper implements INodeType {
 					}
 					const { file } = meta;
 					const store = storeFor!(file.bucket);
-					result = await mapCsvFile(async () => (await store.open(file.key, { ifMatch: file.etag })).body, file, {
+					result = await mapCsvFile(async () => await store.open(file.key, { ifMatch: file.etag }), file, {
 						mapping,
 						keepUnmapped,
 						csv: file.csv ?? binaryCsv,
@@ -394,7 +396,7 @@ export class FieldMapper implements INodeType {
 								yield Buffer.from(binary.data, BINARY_ENCODING);
 							};
 							const bytes = binary.id ? await this.helpers.getBinaryStream(binary.id) : inMemory();
-							return (await decodeGzipIfNeeded(bytes)).body;
+							return await decodeGzipIfNeeded(bytes);
 						},
 						file,
 						{ mapping, keepUnmapped, csv: binaryCsv },

@@ -14,7 +14,7 @@ import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/con
 import { S3Store } from '../../lib/s3/store';
 import { runMarkerFolders, runSingleFile, withRetrySchedule, type TriggerState } from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
-import { ENCODING_OPTIONS } from '../shared/csvOptions';
+import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 
 export class S3CsvInboundTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -138,6 +138,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
+					allowBareQuotesOption(),
 					{
 						displayName: 'Delimiter',
 						name: 'delimiter',
@@ -218,6 +219,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				delimiter: (options.delimiter as string) || ',',
 				encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
 				maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+				allowBareQuotes: options.allowBareQuotes === true,
 			},
 			sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,
 		};
