@@ -84,3 +84,56 @@ describe('a corrupt gzip file', () => {
 		expect(result.valid).toEqual([]);
 	});
 });
+
+describe('matching keys', () => {
+	// Imported here so the reader cases above do not load the matcher.
+	const { crmIdKey, domainKey, emailKey, salesforce18 } = jest.requireActual('../lib/matching/normalise') as typeof import('../lib/matching/normalise');
+
+	it.each(['hotmail.fr', 'yahoo.co.jp', 't-online.de', 'comcast.net', 'outlook.de', 'live.co.uk'])('%s is a free-mail domain and never identifies an account', (domain) => {
+		expect(domainKey(`someone@${domain}`)).toEqual({ reason: `'${domain}' is a free-mail domain and never identifies an account` });
+	});
+
+	it('an 18-character Salesforce ID whose last three characters cannot be its checksum is refused, not rebuilt into another record', () => {
+		expect(crmIdKey(salesforce18('a0D30000001n7Pi'))).toEqual({ key: 'sf:a0D30000001n7Pi' });
+		// 'Z' marks all but one of its five characters as upper-case: '0', '3', '0' are digits.
+		expect(crmIdKey('a0D30000001n7PiZZZ')).toEqual({ reason: 'invalid Salesforce ID checksum' });
+		expect(crmIdKey('a0D30000001n7Pi-AB')).toEqual({ key: 'id:a0D30000001n7Pi-AB' });
+		// 18 digits (another CRM's numeric ID) is compared exactly, not as a Salesforce ID.
+		expect(crmIdKey('123456789012345678')).toEqual({ key: 'id:123456789012345678' });
+	});
+
+	it('www.<public suffix> sites match on their own registrable domain', () => {
+		expect(domainKey('https://www.gov.uk/guidance')).toEqual({ key: 'www.gov.uk' });
+		expect(domainKey('www.acme.co.uk')).toEqual({ key: 'acme.co.uk' });
+	});
+
+	it('a leading dot or an empty label is not a domain', () => {
+		expect(domainKey('.acme.com')).toEqual({ reason: "'.acme.com' is not a domain, URL or email address" });
+		expect(domainKey('acme..com')).toEqual({ reason: "'acme..com' is not a domain, URL or email address" });
+	});
+
+	it('Name <email@host> matches by its address', () => {
+		expect(domainKey('Jane Doe <jane@Acme.com>')).toEqual({ key: 'acme.com' });
+		expect(emailKey('"Doe, Jane" <Jane@Acme.com>')).toEqual({ key: 'jane@acme.com' });
+	});
+});
+
+describe('dates', () => {
+	const { compileDatePattern } = jest.requireActual('../lib/mapping/javaDate') as typeof import('../lib/mapping/javaDate');
+
+	it('a day name (EEE, EEEE) must be the date’s own', () => {
+		const p = compileDatePattern('EEE, dd MMM yyyy');
+		expect(p.parse('Thu, 29 Feb 2024')?.date).toBe('2024-02-29');
+		expect(p.parse('Mon, 29 Feb 2024')).toBeUndefined();
+		expect(compileDatePattern('EEEE yyyy-MM-dd').parse('Thursday 2024-02-29')?.date).toBe('2024-02-29');
+		expect(compileDatePattern('EEEE yyyy-MM-dd').parse('Funday 2024-02-29')).toBeUndefined();
+	});
+
+	it('years below 100 are those years, not 19xx', () => {
+		const p = compileDatePattern('yyyy-MM-dd');
+		expect(p.parse('0099-03-01')).toEqual({ date: '0099-03-01', dateTime: '0099-03-01T00:00:00.000Z' });
+		// Year 100 is not a leap year; 2000 is.
+		expect(p.parse('0100-02-29')).toBeUndefined();
+		expect(compileDatePattern("yyyy-MM-dd'T'HH:mm:ssX").parse('0050-06-15T10:00:00Z')?.dateTime).toBe('0050-06-15T10:00:00.000Z');
+	});
+});

@@ -21,7 +21,16 @@ export interface CompiledDatePattern {
 	hasTime: boolean;
 }
 
-type Part = 'year' | 'year2' | 'month' | 'monthName' | 'day' | 'dayOfYear' | 'hour24' | 'hour12' | 'hour24k' | 'hour11' | 'ampm' | 'minute' | 'second' | 'fraction' | 'offset' | 'ignore';
+type Part = 'year' | 'year2' | 'month' | 'monthName' | 'day' | 'dayOfYear' | 'dayName' | 'hour24' | 'hour12' | 'hour24k' | 'hour11' | 'ampm' | 'minute' | 'second' | 'fraction' | 'offset' | 'ignore';
+
+const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+/** Milliseconds since the epoch of a UTC date and time; years 0-99 are those years, not 19xx. */
+function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+	const at = new Date(Date.UTC(2000, 0, 1, hour, minute, second, ms));
+	at.setUTCFullYear(year, month - 1, day);
+	return at.getTime();
+}
 
 interface Token {
 	part: Part;
@@ -133,7 +142,8 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 				token = { part: 'offset', regex: letter === 'x' ? OFFSET : `(Z|${OFFSET.slice(1, -1)})` };
 				break;
 			case 'E':
-				token = { part: 'ignore', regex: '([A-Za-z]+)' };
+				// EEE is Mon, EEEE is Monday: checked against the date.
+				token = { part: 'dayName', regex: '([A-Za-z]+)' };
 				break;
 			default:
 				throw new Error(`The date format '${pattern}' uses the letter '${letter}', which is not supported; use y, M, d, H, h, a, m, s, S, X or Z`);
@@ -162,6 +172,7 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 		let month = 1;
 		let day = 1;
 		let dayOfYear: number | undefined;
+		let dayName: number | undefined;
 		let hour = 0;
 		let pm: boolean | undefined;
 		let minute = 0;
@@ -238,22 +249,31 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 					offsetMinutes = sign * (oh * 60 + om);
 					break;
 				}
+				case 'dayName': {
+					const name = value.toLowerCase();
+					const found = DAY_NAMES.findIndex((d) => (name.length === 3 ? d.startsWith(name) : d === name));
+					if (found === -1) return undefined;
+					dayName = found;
+					break;
+				}
 				case 'ignore':
 					break;
 			}
 		}
 		if (pm !== undefined && pm && hour < 12) hour += 12;
 		if (dayOfYear !== undefined) {
-			const start = Date.UTC(year, 0, 1);
+			const start = utcMs(year, 1, 1);
 			const at = new Date(start + (dayOfYear - 1) * 86_400_000);
 			if (dayOfYear < 1 || at.getUTCFullYear() !== year) return undefined;
 			month = at.getUTCMonth() + 1;
 			day = at.getUTCDate();
 		}
 		if (month < 1 || month > 12 || day < 1) return undefined;
-		const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+		const daysInMonth = new Date(utcMs(year, month + 1, 0)).getUTCDate();
 		if (day > daysInMonth) return undefined;
-		const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+		// A day name must be the date's own (Fri, 2024-02-29 is right; Mon is not).
+		if (dayName !== undefined && new Date(utcMs(year, month, day)).getUTCDay() !== dayName) return undefined;
+		const utc = utcMs(year, month, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 		const stamp = new Date(utc);
 		if (Number.isNaN(stamp.getTime())) return undefined;
 		const pad = (n: number, w = 2) => String(n).padStart(w, '0');

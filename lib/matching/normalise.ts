@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 
+import freeEmailDomains from 'free-email-domains';
 import { getDomain } from 'tldts';
 
 export type AccountMatchingType = 'crmId' | 'name' | 'domain' | 'appId';
@@ -55,51 +56,65 @@ function salesforce15Of18(id: string): string | undefined {
 	return restored;
 }
 
+export const INVALID_SALESFORCE_CHECKSUM = 'invalid Salesforce ID checksum';
+
 /**
  * CRM IDs: trimmed. A 15-character Salesforce ID matches its 18-character form; 18-character IDs
  * compare case-insensitively (their last three characters encode the case), 15-character IDs never.
+ * An 18-character ID whose last three characters cannot be its checksum (a suffix character outside
+ * the checksum alphabet, or one that marks a digit as upper-case) is refused: rebuilt anyway, it
+ * could match a different record. IDs of digits only are not Salesforce IDs and compare exactly.
  */
 export function crmIdKey(value: string): MatchKey {
 	const id = value.length > 0 && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32) ? value.trim() : value;
 	if (!id) return { reason: 'the CRM ID is empty' };
+	if (/^\d+$/.test(id)) return { key: `id:${id}` };
 	if (id.length === 15 && alphanumeric(id)) return { key: `sf:${id}` };
 	if (id.length === 18 && alphanumeric(id)) {
 		const id15 = salesforce15Of18(id);
-		if (id15) return { key: `sf:${id15}` };
+		return id15 ? { key: `sf:${id15}` } : { reason: INVALID_SALESFORCE_CHECKSUM };
 	}
 	return { key: `id:${id}` };
 }
 
-/** Free-mail providers: their domains never identify an account. */
-export const FREE_MAIL_DOMAINS = new Set([
-	'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'yahoo.fr', 'ymail.com', 'hotmail.com', 'hotmail.co.uk',
-	'outlook.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me', 'protonmail.com',
-	'gmx.com', 'gmx.de', 'gmx.net', 'web.de', 'mail.com', 'yandex.com', 'yandex.ru', 'mail.ru', 'qq.com', '163.com',
-	'126.com', 'zoho.com', 'fastmail.com', 'hey.com', 'tutanota.com', 'free.fr', 'orange.fr', 'laposte.net', 'libero.it',
-]);
+/**
+ * Free-mail and disposable providers: their domains never identify an account. The list is the
+ * `free-email-domains` package (maintained, ~14,000 domains: regional Hotmail, Outlook, Live and
+ * Yahoo domains, ISP mail such as t-online.de and comcast.net), not one of our own.
+ */
+export const FREE_MAIL_DOMAINS: ReadonlySet<string> = new Set(freeEmailDomains);
 
-/** A URL, an email address or a bare host, to the host name it names (lower-case, ASCII). */
+/** `Jane Doe <jane@acme.com>` (a mail header's form) to what is inside the angle brackets. */
+function unwrapAngleBrackets(value: string): string {
+	const open = value.lastIndexOf('<');
+	const close = value.lastIndexOf('>');
+	return open !== -1 && close > open ? value.slice(open + 1, close) : value;
+}
+
+/** A URL, an email address (also `Name <email>`) or a bare host, to the host name it names (lower-case, ASCII). */
 export function hostOf(value: string): string | undefined {
-	let text = value.trim().toLowerCase();
+	let text = unwrapAngleBrackets(value).trim().toLowerCase();
 	if (!text) return undefined;
 	if (!/^[a-z][a-z0-9+.-]*:\/\//.test(text) && text.includes('@')) text = text.slice(text.lastIndexOf('@') + 1);
 	text = text.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
 	text = text.replace(/^[^@/]*@/, '');
 	text = text.split(/[/?#]/)[0].replace(/:\d+$/, '').replace(/\.$/, '');
-	if (!text) return undefined;
+	// A leading dot or an empty label (`.acme.com`, `acme..com`) is not a host name.
+	if (!text || text.startsWith('.') || text.includes('..')) return undefined;
 	const ascii = domainToASCII(text);
 	return ascii || undefined;
 }
 
 /**
- * Domains: taken from a URL, an email or a bare host; `www.` removed; compared on the registrable
- * domain by the Public Suffix List with private suffixes on (acme.github.io is not github.io).
+ * Domains: taken from a URL, an email or a bare host; compared on the registrable domain by the
+ * Public Suffix List with private suffixes on (acme.github.io is not github.io). Subdomains such
+ * as `www.` fall away by that lookup, so `www.gov.uk`, whose registrable domain is itself, still
+ * matches.
  */
 export function domainKey(value: string): MatchKey {
 	const host = hostOf(value);
 	if (!host) return { reason: `'${value}' is not a domain, URL or email address` };
-	const withoutWww = host.replace(/^www\d*\./, '');
-	const registrable = getDomain(withoutWww, { allowPrivateDomains: true });
+	const registrable = getDomain(host, { allowPrivateDomains: true });
 	if (!registrable) return { reason: `'${value}' has no registrable domain` };
 	if (FREE_MAIL_DOMAINS.has(registrable)) return { reason: `'${registrable}' is a free-mail domain and never identifies an account` };
 	return { key: registrable };
@@ -138,9 +153,9 @@ export function appIdKey(value: string): MatchKey {
 	return id ? { key: id } : { reason: 'the app ID is empty' };
 }
 
-/** Emails: trimmed and lower-cased; no provider-specific rewriting. */
+/** Emails: `Name <email>` unwrapped, trimmed and lower-cased; no provider-specific rewriting. */
 export function emailKey(value: string): MatchKey {
-	const email = value.trim().toLowerCase();
+	const email = unwrapAngleBrackets(value).trim().toLowerCase();
 	return email.includes('@') ? { key: email } : { reason: `'${value}' is not an email address` };
 }
 
