@@ -132,3 +132,48 @@ describe('Field Mapper, lenient (overwrite imports)', () => {
 		]);
 	});
 });
+
+describe('Field Mapper, the Staircase account fields preset', () => {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const { STAIRCASE_ACCOUNT_FIELDS } = require('../lib/mapping/presets') as typeof import('../lib/mapping/presets');
+	const rowsOf = (omit: string[] = []) => ({
+		field: STAIRCASE_ACCOUNT_FIELDS.filter((f) => !omit.includes(f.target)).map((f) => ({ ...f, source: f.source ?? '', dateFormat: f.dateFormat ?? '' })),
+	});
+	const CSV = [
+		'crm_account_id,name,parent_account,tier,revenue,renewal_date,journey_stage,date',
+		'a0D30000001n7Pi,Acme,0019000000B98deAAB,Gold,125000.50,2025-03-31,Adoption,2024-03-15',
+		'0019000000B98de,Globex,a0D30000001n7PiZZZ,Silver,90000,2025-06-30,Onboarding,2024-03-15',
+		',Initech,,Bronze,1,2025-01-01,Renewal,2024-03-15',
+	].join('\n');
+
+	async function run(parameters: object) {
+		const { bucket, store } = await newBucket();
+		await store.write('staircase/accounts.csv', `${CSV}\n`);
+		const workflow = buildWorkflow({
+			nodes: [
+				node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'staircase/accounts.csv' }),
+				node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', fieldsFrom: 'staircase', ...parameters }),
+			],
+			connections: connect(['Trigger', 'Field Mapper']),
+		});
+		const r = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		return { run: r, valid: outputOf(r, 'Field Mapper', 0), rejected: outputOf(r, 'Field Mapper', 1) };
+	}
+
+	it('as it comes, it is refused for its Owner field (a user reference), before any row is touched', async () => {
+		const { run: r, valid } = await run({});
+		expect(runError(r)).toMatch(/The field 'owner' is a user reference: S3 import does not support user reference fields/);
+		expect(valid).toEqual([]);
+	});
+
+	it('edited (Owner removed): typed Tier, Revenue, Renewal Date and Journey Stage; CRM Account ID required; Parent Account checked like a CRM ID', async () => {
+		const { valid, rejected } = await run({ staircaseFields: rowsOf(['owner']) });
+		expect(valid.map(({ json }) => ({ ...json, _import: undefined }))).toEqual([
+			{ crmAccountId: 'a0D30000001n7Pi', name: 'Acme', parentAccount: '0019000000B98deAAB', tier: 'Gold', revenue: 125000.5, renewalDate: '2025-03-31', journeyStage: 'Adoption', date: '2024-03-15', _import: undefined },
+		]);
+		expect(rejected.map((i) => (i.json.reasons as string[]).join(' | '))).toEqual([
+			expect.stringContaining("Row 2, column 'parent_account': 'a0D30000001n7PiZZZ' is not a valid CRM ID (invalid Salesforce ID checksum)"),
+			expect.stringContaining("Row 3, column 'crm_account_id': a value is required"),
+		]);
+	});
+});

@@ -1,6 +1,8 @@
+import { crmIdKey } from '../matching/salesforce';
 import { compileDatePattern, type CompiledDatePattern } from './javaDate';
 
-export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'datetime';
+/** `crmId`: text checked like a CRM ID (an 18-character Salesforce ID must have a valid checksum). */
+export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'datetime' | 'crmId';
 
 /** One target field of the destination, and the CSV column it comes from. */
 export interface FieldDefinition {
@@ -60,6 +62,8 @@ const TYPE_ALIASES: Record<string, FieldType | 'userReference'> = {
 	datetime: 'datetime',
 	date_time: 'datetime',
 	timestamp: 'datetime',
+	crmid: 'crmId',
+	crm_id: 'crmId',
 	user: 'userReference',
 	userreference: 'userReference',
 	user_reference: 'userReference',
@@ -84,7 +88,7 @@ export function fieldsFromJson(value: unknown): FieldDefinition[] {
 		if (!target) throw new MappingConfigError(`Field definition ${index + 1} has no name (apiName, name or target).`);
 		const rawType = String(e.type ?? e.dataType ?? 'string').toLowerCase().replace(/\s+/g, '_');
 		const type = TYPE_ALIASES[rawType];
-		if (!type) throw new MappingConfigError(`Field '${target}' has the type '${String(e.type)}', which is not one of string, number, boolean, date, datetime.`);
+		if (!type) throw new MappingConfigError(`Field '${target}' has the type '${String(e.type)}', which is not one of string, number, boolean, date, datetime, crmId.`);
 		const reference = type === 'userReference' || e.userReference === true || e.referenceType === 'user';
 		return {
 			target,
@@ -168,6 +172,16 @@ export class FieldMapping {
 			switch (d.type) {
 				case 'string':
 					convert = (text) => text;
+					break;
+				case 'crmId':
+					convert = (text) => {
+						const key = crmIdKey(text);
+						return 'key' in key ? text.trim() : INVALID;
+					};
+					reason = (text) => {
+						const key = crmIdKey(text);
+						return `'${text}' is not a valid CRM ID (${'reason' in key ? key.reason : 'not an ID'})`;
+					};
 					break;
 				case 'number':
 					convert = (text) => {

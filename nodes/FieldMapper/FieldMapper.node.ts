@@ -6,6 +6,7 @@ import {
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
+	type INodeProperties,
 	type INodeTypeDescription,
 	type IPairedItemData,
 } from 'n8n-workflow';
@@ -16,6 +17,7 @@ import { fileLabel, importOf, isFileToRead, type FileReadSettings, type ImportFi
 import { FieldMapping, fieldsFromJson, ReasonList, type FieldDefinition, type FieldType } from '../../lib/mapping/fields';
 import { mapCsvFile, type MappedFile } from '../../lib/mapping/mapFile';
 import { mapLenient, mapStrict, problemJson, rejectedFileJson } from '../../lib/mapping/mapRows';
+import { STAIRCASE_ACCOUNT_FIELDS } from '../../lib/mapping/presets';
 import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
@@ -23,6 +25,101 @@ import { testS3InboundCredential } from '../shared/credentialTest';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 
 type Input = 's3Files' | 'binary' | 'rows';
+
+/** One field of a field list: the same inputs for the node's own list and for a preset's. */
+const FIELD_VALUES: INodeProperties[] = [
+							{
+						displayName: 'Date Format',
+						name: 'dateFormat',
+						type: 'string',
+						default: '',
+						placeholder: 'yyyy-MM-dd',
+						description: 'Java-style pattern for this field;	empty uses the node’s date format',
+							},
+							{
+						displayName: 'Required',
+						name: 'required',
+						type: 'boolean',
+						default: false,
+							},
+							{
+						displayName: 'Source Column',
+						name: 'source',
+						type: 'string',
+						default: '',
+						description: 'The CSV column;	empty means the same as the target field',
+							},
+							{
+						displayName: 'Target Field',
+						name: 'target',
+						type: 'string',
+						default: '',
+							required:	true,
+						description: 'The destination field (its API name)',
+							},
+							{
+						displayName: 'Type',
+						name: 'type',
+						type: 'options',
+						options: [
+									{
+										name: 'Boolean',
+										value: 'boolean',
+									},
+									{
+										name: 'CRM ID',
+										value: 'crmId',
+										description: 'Text checked like a CRM ID: an 18-character Salesforce ID must have a valid checksum',
+									},
+									{
+										name: 'Date',
+										value: 'date',
+									},
+									{
+										name: 'Date and Time',
+										value: 'datetime',
+									},
+									{
+										name: 'Number',
+										value: 'number',
+									},
+									{
+										name: 'String',
+										value: 'string',
+									},
+								],
+						default: 'string',
+							},
+							{
+						displayName: 'User Reference',
+						name: 'userReference',
+						type: 'boolean',
+						default: false,
+						description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
+							},
+					];
+
+/** A preset as the field list's rows: filled in, and as editable as any list. */
+const presetRows = (fields: readonly FieldDefinition[]) =>
+	fields.map((f) => ({
+		target: f.target,
+		source: f.source ?? '',
+		type: f.type,
+		required: f.required === true,
+		dateFormat: f.dateFormat ?? '',
+		userReference: f.userReference === true,
+	}));
+
+/** The field definitions a field list (the node's own or a preset's) holds. */
+const definitionsOf = (value: { field?: IDataObject[] }): FieldDefinition[] =>
+	(value.field ?? []).map((f) => ({
+		target: String(f.target ?? '').trim(),
+		source: String(f.source ?? '').trim() || undefined,
+		type: (f.type as FieldType) ?? 'string',
+		required: f.required === true,
+		dateFormat: String(f.dateFormat ?? '').trim() || undefined,
+		userReference: f.userReference === true,
+	}));
 
 const INPUT_OPTIONS = [
 	{
@@ -115,8 +212,25 @@ export class FieldMapper implements INodeType {
 					{ name: 'This Node', value: 'node' },
 					{ name: 'JSON (E.g. the Destination’s Attribute List)', value: 'json' },
 					{ name: 'Both', value: 'both' },
+					{
+						name: 'Preset: Staircase Account Fields',
+						value: 'staircase',
+						description:
+							'CRM Account ID (the key), Name, Owner, Parent Account, Tier, Revenue, Renewal Date, Journey Stage: filled in below and editable (remove Owner, a user reference)',
+					},
 				],
 				default: 'node',
+			},
+			{
+				displayName: 'Staircase Account Fields',
+				name: 'staircaseFields',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true, sortable: true },
+				placeholder: 'Add Field',
+				default: { field: presetRows(STAIRCASE_ACCOUNT_FIELDS) },
+				description: 'The account fields of a Staircase integration. Owner is a user reference, which S3 import cannot fill: remove it. Add your own fields here too.',
+				displayOptions: { show: { fieldsFrom: ['staircase'] } },
+				options: [{ displayName: 'Field', name: 'field', values: FIELD_VALUES }],
 			},
 			{
 				displayName: 'Fields',
@@ -130,72 +244,7 @@ export class FieldMapper implements INodeType {
 					{
 						displayName: 'Field',
 						name: 'field',
-						values: [
-							{
-						displayName: 'Date Format',
-						name: 'dateFormat',
-						type: 'string',
-						default: '',
-						placeholder: 'yyyy-MM-dd',
-						description: 'Java-style pattern for this field;	empty uses the node’s date format',
-							},
-							{
-						displayName: 'Required',
-						name: 'required',
-						type: 'boolean',
-						default: false,
-							},
-							{
-						displayName: 'Source Column',
-						name: 'source',
-						type: 'string',
-						default: '',
-						description: 'The CSV column;	empty means the same as the target field',
-							},
-							{
-						displayName: 'Target Field',
-						name: 'target',
-						type: 'string',
-						default: '',
-							required:	true,
-						description: 'The destination field (its API name)',
-							},
-							{
-						displayName: 'Type',
-						name: 'type',
-						type: 'options',
-						options: [
-									{
-										name: 'Boolean',
-										value: 'boolean',
-									},
-									{
-										name: 'Date',
-										value: 'date',
-									},
-									{
-										name: 'Date and Time',
-										value: 'datetime',
-									},
-									{
-										name: 'Number',
-										value: 'number',
-									},
-									{
-										name: 'String',
-										value: 'string',
-									},
-								],
-						default: 'string',
-							},
-							{
-						displayName: 'User Reference',
-						name: 'userReference',
-						type: 'boolean',
-						default: false,
-						description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
-							},
-					],
+						values: FIELD_VALUES,
 					},
 				],
 			},
@@ -277,26 +326,17 @@ export class FieldMapper implements INodeType {
 		// Parameters do not depend on the item: they are read once, not per row.
 		const input = this.getNodeParameter('input', 0, 'rows') as Input;
 		const mode = this.getNodeParameter('mode', 0) as 'strict' | 'lenient';
-		const fieldsFrom = this.getNodeParameter('fieldsFrom', 0) as 'node' | 'json' | 'both';
+		const fieldsFrom = this.getNodeParameter('fieldsFrom', 0) as 'node' | 'json' | 'both' | 'staircase';
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const keepUnmapped = mode === 'lenient' && options.keepUnmapped === true;
 		let mapping: FieldMapping;
 		try {
 			const definitions: FieldDefinition[] = [];
-			if (fieldsFrom !== 'json') {
-				const rows = (this.getNodeParameter('fields', 0, {}) as { field?: IDataObject[] }).field ?? [];
-				for (const f of rows) {
-					definitions.push({
-						target: String(f.target ?? '').trim(),
-						source: String(f.source ?? '').trim() || undefined,
-						type: (f.type as FieldType) ?? 'string',
-						required: f.required === true,
-						dateFormat: String(f.dateFormat ?? '').trim() || undefined,
-						userReference: f.userReference === true,
-					});
-				}
+			if (fieldsFrom === 'staircase') {
+				definitions.push(...definitionsOf(this.getNodeParameter('staircaseFields', 0, { field: presetRows(STAIRCASE_ACCOUNT_FIELDS) }) as { field?: IDataObject[] }));
 			}
-			if (fieldsFrom !== 'node') definitions.push(...fieldsFromJson(this.getNodeParameter('fieldsJson', 0, '[]')));
+			if (fieldsFrom === 'node' || fieldsFrom === 'both') definitions.push(...definitionsOf(this.getNodeParameter('fields', 0, {}) as { field?: IDataObject[] }));
+			if (fieldsFrom === 'json' || fieldsFrom === 'both') definitions.push(...fieldsFromJson(this.getNodeParameter('fieldsJson', 0, '[]')));
 			mapping = new FieldMapping(definitions, {
 				mode,
 				dateFormat: (this.getNodeParameter('dateFormat', 0, 'yyyy-MM-dd') as string) || 'yyyy-MM-dd',

@@ -18,13 +18,13 @@ const DIRECTORY = [
 
 /** Reference 000: one CSV, overwritten by each upload; a date column carries history. */
 const STAIRCASE_CSV = [
-	'crm_id,date,health_score,seats,notes',
-	'0019000000B98de,2024-03-14,71,120,15-character Salesforce ID',
-	'0019000000B98de,2024-03-15,74,125,same account next day',
-	'a0D30000001n7PiEAI,2024-03-15,88,40,18-character ID',
-	'001000000000003AAA,2024-03-15,20,5,churned: out of scope',
-	'001000000000005AAA,2024-03-15,93,300,',
-	'001XXXXXXXXXXXX,2024-03-15,50,1,unknown account',
+	'crm_account_id,date,name,tier,health_score,seats,notes',
+	'0019000000B98de,2024-03-14,Acme Inc,Gold,71,120,15-character Salesforce ID',
+	'0019000000B98de,2024-03-15,Acme Inc,Gold,74,125,same account next day',
+	'a0D30000001n7PiEAI,2024-03-15,Globex LLC,Silver,88,40,18-character ID',
+	'001000000000003AAA,2024-03-15,Initech,Bronze,20,5,churned: out of scope',
+	'001000000000005AAA,2024-03-15,Hooli,Gold,93,300,',
+	'001XXXXXXXXXXXX,2024-03-15,Unknown Ltd,,50,1,unknown account',
 ].join('\n') + '\n';
 
 const PX_HEADER = 'id,email,name,signup_date,score,active';

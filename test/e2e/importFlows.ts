@@ -94,6 +94,13 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 
 		it('overwrite: rows matched to accounts, out-of-scope and unknown accounts left out, history kept', async () => {
 			const rows = await waitFor('account rows', async () => accountRows(demo).length >= 4 && accountRows(demo));
+			// The hourly example maps with the Staircase account fields preset (Owner removed).
+			expect(rows.map((r) => [r.accountId, r.date, r.tier]).sort()).toEqual([
+				['acc-001', '2024-03-14', 'Gold'],
+				['acc-001', '2024-03-15', 'Gold'],
+				['acc-002', '2024-03-15', 'Silver'],
+				['acc-005', '2024-03-15', 'Gold'],
+			]);
 			expect(rows.map((r) => [r.accountId, r.date, r.healthScore]).sort()).toEqual([
 				['acc-001', '2024-03-14', 71],
 				['acc-001', '2024-03-15', 74],
@@ -110,7 +117,7 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 			const before = accountRows(demo).length;
 			const workflow = await demo.n8n.api('GET', `/workflows/${demo.workflows.hourly}`);
 			const mapper = workflow.nodes.find((n: { name: string }) => n.name === 'Field Mapper');
-			mapper.parameters.fields.field.push({ target: 'notes', source: 'notes', type: 'string', required: false, dateFormat: '', userReference: false });
+			mapper.parameters.staircaseFields.field.push({ target: 'notes', source: 'notes', type: 'string', required: false, dateFormat: '', userReference: false });
 			await demo.n8n.api('PUT', `/workflows/${demo.workflows.hourly}`, {
 				name: workflow.name,
 				nodes: workflow.nodes,
