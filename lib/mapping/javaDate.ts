@@ -23,7 +23,6 @@ export interface CompiledDatePattern {
 
 type Part = 'year' | 'year2' | 'month' | 'monthName' | 'day' | 'dayOfYear' | 'dayName' | 'hour24' | 'hour12' | 'hour24k' | 'hour11' | 'ampm' | 'minute' | 'second' | 'fraction' | 'offset' | 'ignore';
 
-const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 /** Milliseconds since the epoch of a UTC date and time; years 0-99 are those years, not 19xx. */
 function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
@@ -74,6 +73,9 @@ function tokenize(pattern: string): Array<{ letter: string; count: number } | { 
 
 const MONTHS_SHORT = Info.months('short', { locale: 'en' }).map((m) => m.toLowerCase());
 const MONTHS_LONG = Info.months('long', { locale: 'en' }).map((m) => m.toLowerCase());
+/** Day names, Sunday first as `Date.getUTCDay` counts (luxon lists them Monday first). */
+const DAY_NAMES = Info.weekdays('long', { locale: 'en' }).map((d) => d.toLowerCase());
+DAY_NAMES.unshift(DAY_NAMES.pop() as string);
 
 const digits = (count: number, max: number) => (count === 1 ? `(\\d{1,${max}})` : `(\\d{${count}})`);
 
