@@ -79,6 +79,13 @@ describe('Account Matcher in the engine', () => {
 		expect(unmatched.map((u) => u._match.reason)).toEqual(['no account in scope has this crmId']);
 	});
 
+	it('sends an 18-character ID with an impossible checksum to Unmatched, never to another account', async () => {
+		// a0D30000001n7PiZZZ would be rebuilt as 'A0d30000001N7pI…', a different record.
+		const { matched, unmatched } = await runMatcher('sfid\na0D30000001n7PiZZZ\n', { matchingColumn: 'sfid', accountMatchingType: 'crmId', directoryKeyField: 'crmId' });
+		expect(matched).toEqual([]);
+		expect(unmatched.map((u) => [u.sfid, u._match.reason])).toEqual([['a0D30000001n7PiZZZ', 'invalid Salesforce ID checksum']]);
+	});
+
 	it('matches by domain from messy values, never by a free-mail domain', async () => {
 		const { matched, unmatched } = await runMatcher('site\nhttps://www.Acme.co.uk/about\nsomeone@globex.com\njane@gmail.com\n', {
 			matchingColumn: 'site',

@@ -53,7 +53,7 @@ describe('the trigger hands on files, not rows', () => {
 		const metas = data![0].map((i) => importOf(i.json)!);
 		expect(metas.map((m) => m.file.key.split('/').pop())).toEqual(['a.csv.gz', 'b.csv', 'c.csv']);
 		expect(metas.every(isFileToRead)).toBe(true);
-		expect(metas[0].file.csv).toEqual({ delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 });
+		expect(metas[0].file.csv).toEqual({ delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000, allowBareQuotes: false });
 		// What the poll asked S3 for: listings and the batch journal's lookup, never a data file.
 		expect(proxy.log.filter((r) => /\.csv/.test(r))).toEqual([]);
 		// The execution's start payload is O(files): well under a kilobyte per file here.
