@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 
 import { describeS3Error } from '../lib/s3/errors';
-import { S3Store } from '../lib/s3/store';
+import { copyVerified } from '../lib/s3/verify';
+import { S3Store, type S3ObjectInfo } from '../lib/s3/store';
 import { gzip, motoEndpoint, newBucket } from './helpers/s3';
 
 async function text(body: Readable): Promise<string> {
@@ -91,6 +92,65 @@ describe('S3Store against moto', () => {
 		const after = await store.head('in/a.csv');
 		expect(after).toEqual(before);
 		expect(await store.head('out/a.csv')).toBeUndefined();
+	});
+
+	/**
+	 * moto gives every object an MD5 ETag and a copy the same ETag as its source. On AWS, an object
+	 * encrypted with SSE-KMS has an ETag that is not an MD5 and its copy gets a different one. This
+	 * client's middleware rewrites moto's answers to look like AWS's for SSE-KMS: an injected answer.
+	 */
+	function kmsLikeStore(bucket: string, copySize?: number) {
+		const client = new S3Client({ region: 'us-east-1', endpoint: motoEndpoint(), forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+		const copyEtag = 'e3b0c44298fc1c149afbf4c8996fb924';
+		client.middlewareStack.add(
+			(next, context) => async (args) => {
+				const result = await next(args);
+				const output = result.output as unknown as Record<string, unknown>;
+				const key = (args.input as { Key?: string }).Key ?? '';
+				if (context.commandName === 'HeadObjectCommand') {
+					output.ServerSideEncryption = 'aws:kms';
+					if (key.startsWith('out/')) {
+						output.ETag = `"${copyEtag}"`;
+						if (copySize !== undefined) output.ContentLength = copySize;
+					}
+				}
+				if (context.commandName === 'CopyObjectCommand') (output.CopyObjectResult as Record<string, unknown>).ETag = `"${copyEtag}"`;
+				return result;
+			},
+			{ step: 'initialize', name: 'kmsLikeAnswers' },
+		);
+		return new S3Store(client, bucket);
+	}
+
+	it('moves SSE-KMS objects, whose copies have ETags of their own, and still refuses a copy of another size', async () => {
+		const { bucket, store } = await newBucket();
+		await store.write('in/a.csv', 'id\n1\n');
+		expect(await kmsLikeStore(bucket).move('in/a.csv', 'out/a.csv')).toBe('moved');
+		expect(await store.head('in/a.csv')).toBeUndefined();
+		expect(await store.readText('out/a.csv')).toBe('id\n1\n');
+
+		await store.write('in/b.csv', 'id\n2\n');
+		await expect(kmsLikeStore(bucket, 999).move('in/b.csv', 'out/b.csv')).rejects.toThrow(/does not match the original \(size, checksum or ETag\); the original was kept/);
+		expect(await store.readText('in/b.csv')).toBe('id\n2\n');
+	});
+
+	it('verifies a copy by checksum where there is one, by ETag only where it is an MD5, else by the copy the request made', () => {
+		const md5 = '9b2cf535f27731c974343645a3985328';
+		const object = (etag: string, extra: Partial<S3ObjectInfo> = {}): S3ObjectInfo => ({ key: 'k', size: 10, etag, ...extra });
+		const crc = (value: string) => ({ checksum: { algorithm: 'CRC32', value, type: 'FULL_OBJECT' } });
+		const cases: Array<[string, S3ObjectInfo, S3ObjectInfo | undefined, string, boolean]> = [
+			['plain, same ETag', object(md5), object(md5), md5, true],
+			['plain, other ETag', object(md5), object('0'.repeat(32)), '0'.repeat(32), false],
+			['SSE-KMS, the copy the request made', object(md5, { encryption: 'aws:kms' }), object('f'.repeat(32)), 'f'.repeat(32), true],
+			['SSE-KMS, another object there', object(md5, { encryption: 'aws:kms' }), object('f'.repeat(32)), 'a'.repeat(32), false],
+			['SSE-C', object(md5, { sseCustomer: true }), object('f'.repeat(32)), 'f'.repeat(32), true],
+			['multipart', object(`${md5}-3`), object(md5), md5, true],
+			['SSE-KMS with equal checksums', object(md5, { encryption: 'aws:kms', ...crc('AAAA') }), object('f'.repeat(32), crc('AAAA')), 'x', true],
+			['SSE-KMS with different checksums', object(md5, { encryption: 'aws:kms', ...crc('AAAA') }), object('f'.repeat(32), crc('BBBB')), 'f'.repeat(32), false],
+			['another size', object(md5), object(md5, { size: 11 }), md5, false],
+			['no copy', object(md5), undefined, md5, false],
+		];
+		for (const [name, source, copy, result, expected] of cases) expect([name, copyVerified(source, copy, result)]).toEqual([name, expected]);
 	});
 
 	it('translates the errors a user can act on', () => {

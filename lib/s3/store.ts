@@ -12,6 +12,7 @@ import {
 
 import { decodeGzipIfNeeded } from '../csv/decompress';
 import { describeS3Error, S3InboundError } from './errors';
+import { copyVerified } from './verify';
 
 /** One object as a listing or a HEAD request describes it. */
 export interface S3ObjectInfo {
@@ -19,6 +20,11 @@ export interface S3ObjectInfo {
 	size: number;
 	etag: string;
 	lastModified?: Date;
+	/** From HEAD: server-side encryption (`AES256`, `aws:kms`, `aws:kms:dsse`), and whether SSE-C is used. */
+	encryption?: string;
+	sseCustomer?: boolean;
+	/** From HEAD with checksum mode: the object's S3 checksum, if it has one. */
+	checksum?: { algorithm: string; value: string; type?: string };
 }
 
 export interface S3ListPage {
@@ -96,12 +102,23 @@ export class S3Store {
 	/** The object's size and ETag, or undefined when there is no such object. */
 	async head(key: string): Promise<S3ObjectInfo | undefined> {
 		try {
-			const result = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+			const result = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }));
+			const checksums: Array<[string, string | undefined]> = [
+				['CRC64NVME', result.ChecksumCRC64NVME],
+				['CRC32C', result.ChecksumCRC32C],
+				['CRC32', result.ChecksumCRC32],
+				['SHA256', result.ChecksumSHA256],
+				['SHA1', result.ChecksumSHA1],
+			];
+			const checksum = checksums.find(([, value]) => value);
 			return {
 				key,
 				size: result.ContentLength ?? 0,
 				etag: cleanEtag(result.ETag),
 				lastModified: result.LastModified,
+				...(result.ServerSideEncryption ? { encryption: result.ServerSideEncryption } : {}),
+				...(result.SSECustomerAlgorithm ? { sseCustomer: true } : {}),
+				...(checksum ? { checksum: { algorithm: checksum[0], value: checksum[1] as string, ...(result.ChecksumType ? { type: result.ChecksumType } : {}) } } : {}),
 			};
 		} catch (error) {
 			const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -204,14 +221,9 @@ export class S3Store {
 			throw describeS3Error(error, 'copy', this.bucket, fromKey);
 		}
 		const copy = await this.head(toKey);
-		const multipart = source.etag.includes('-');
-		const verified =
-			copy !== undefined &&
-			copy.size === source.size &&
-			(multipart ? copy.etag === copyEtag || copyEtag === '' : copy.etag === source.etag);
-		if (!verified) {
+		if (!copyVerified(source, copy, copyEtag)) {
 			throw new S3InboundError(
-				`The copy of s3://${this.bucket}/${fromKey} at ${toKey} does not match the original (size or ETag); the original was kept`,
+				`The copy of s3://${this.bucket}/${fromKey} at ${toKey} does not match the original (size, checksum or ETag); the original was kept`,
 				'Nothing was lost: the next run retries the move.',
 				'CopyNotVerified',
 				this.bucket,
