@@ -135,6 +135,30 @@ describe('Account Matcher in the engine', () => {
 		expect(unmatched).toHaveLength(1);
 	});
 
+	it('counts duplicates within one batch folder: two days’ folders in one run do not drop each other’s rows', async () => {
+		const { bucket, store } = await newBucket();
+		for (const day of ['20240101', '20240102']) {
+			await store.write(`px/current/dt=${day}/users.csv`, `sfid,score\na0D30000001n7Pi,${day}\n`);
+			await store.write(`px/current/dt=${day}/_SUCCESS`, '');
+		}
+		// Within one folder, two files with the same account are still one batch: a duplicate.
+		await store.write('px/current/dt=20240102/z-more.csv', 'sfid,score\na0D30000001n7PiEAI,again\n');
+		const workflow = buildWorkflow({
+			nodes: [
+				node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px' }),
+				node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', options: { keepUnmapped: true } }),
+				node('CRM', TYPES.directory, { records: JSON.stringify(DIRECTORY) }),
+				node('Account Matcher', TYPES.accountMatcher, { entity: 'account', directoryIdField: 'id', duplicates: 'keepFirst', matchingColumn: 'sfid', directoryKeyField: 'crmId' }),
+			],
+			connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Account Matcher', 0, 0], ['Trigger', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
+		});
+		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		const matched = outputOf(run, 'Account Matcher', 0).map((i) => i.json.score);
+		const unmatched = outputOf(run, 'Account Matcher', 1).map((i) => [i.json.score, String((i.json._match as { reason: string }).reason).slice(0, 10)]);
+		expect(matched).toEqual(['20240101', '20240102']);
+		expect(unmatched).toEqual([['again', 'duplicate:']]);
+	});
+
 	it('leaves churned and prospect accounts out of scope, and applies filters', async () => {
 		const csv = 'sfid\na0D30000001n7Pi\n0019000000B98de\n001000000000003AAA\n001000000000004AAA\n';
 		const { run, matched, unmatched } = await runMatcher(csv, {

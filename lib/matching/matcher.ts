@@ -1,4 +1,12 @@
+import { fileIdentity, importOf } from '../importMetadata';
 import { KEY_FUNCTIONS, type MatchingType } from './normalise';
+
+/** What duplicates are counted within: a row's batch folder, else its file, else the whole input. */
+function importUnit(row: Record<string, unknown>): string {
+	const meta = importOf(row);
+	if (!meta) return '';
+	return meta.file.batch ? `batch:${meta.file.batch.bucket}/${meta.file.batch.folder}` : `file:${fileIdentity(meta.file)}`;
+}
 
 export type DirectoryRecord = Record<string, unknown>;
 
@@ -170,8 +178,10 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 		// Kept lean: one of these rides on every matched row.
 		result.matched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, id: entry.id } });
 		if (!dedupe) continue;
+		// One row per account (and date) within one import unit: the batch folder (marker imports),
+		// else the file. Two days' folders or two files in one execution never collide.
 		const date = row[options.dateColumn];
-		const dedupeKey = date === undefined ? text(entry.id) : `${text(entry.id)}\u0000${text(date)}`;
+		const dedupeKey = `${importUnit(row)}\u0000${text(entry.id)}${date === undefined ? '' : `\u0000${text(date)}`}`;
 		const earlier = seen.get(dedupeKey);
 		if (earlier) earlier.push(result.matched.length - 1);
 		else seen.set(dedupeKey, [result.matched.length - 1]);
