@@ -91,8 +91,8 @@ describe('PX Status Writer in the engine', () => {
 		expect(out[0].json.counts).toMatchObject({ uploaded: 3, failed: 1 });
 	});
 
-	it('retries a callback that answers 500 twice, then delivers it once with a stable idempotency key', async () => {
-		receiver.answers = [500, 500, 200];
+	it('retries a callback that answers 500 and 408 (Request Timeout), then delivers it once with a stable idempotency key', async () => {
+		receiver.answers = [500, 408, 200];
 		const { bucket } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
 		const { out } = await runOnce(bucket);
 		expect(receiver.requests).toHaveLength(3);

@@ -42,11 +42,12 @@ function networkCode(error: unknown, depth = 0): string | undefined {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function retryable(status: number): boolean {
-	return status === 429 || status >= 500;
+	// 408 Request Timeout and 429 Too Many Requests say "try again later", as 5xx do.
+	return status === 408 || status === 429 || status >= 500;
 }
 
 /**
- * Sends the callback. A 2xx answer is success; network errors, timeouts, 429 and 5xx are retried
+ * Sends the callback. A 2xx answer is success; network errors, timeouts, 408, 429 and 5xx are retried
  * with bounded backoff (honouring Retry-After up to the cap); other answers are not retried.
  * Never throws: the result says what happened, without the API key.
  */
