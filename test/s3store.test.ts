@@ -153,6 +153,48 @@ describe('S3Store against moto', () => {
 		for (const [name, source, copy, result, expected] of cases) expect([name, copyVerified(source, copy, result)]).toEqual([name, expected]);
 	});
 
+	it('releases the connection of every read that stops early: a test run’s sample, a row cap, a ragged row', async () => {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		const { Agent } = require('node:http') as typeof import('node:http');
+		const { NodeHttpHandler } = require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
+		const { readCsv } = require('../lib/csv/reader') as typeof import('../lib/csv/reader');
+		const { mapCsvFile } = require('../lib/mapping/mapFile') as typeof import('../lib/mapping/mapFile');
+		const { FieldMapping } = require('../lib/mapping/fields') as typeof import('../lib/mapping/fields');
+		/* eslint-enable @typescript-eslint/no-require-imports */
+		const { bucket, store } = await newBucket();
+		const big = `id,v\n${Array.from({ length: 200_000 }, (_, i) => `${i},x`).join('\n')}\n`;
+		await store.write('big.csv.gz', gzip(big));
+		await store.write('ragged.csv', `id,v\n1,2\n3,4,5\n${big.slice(5)}`);
+		// One connection in the pool: a body left open would hold it, and every later request would wait.
+		const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+		const client = new S3Client({ region: 'us-east-1', endpoint: motoEndpoint(), forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestHandler: new NodeHttpHandler({ httpAgent: agent }) });
+		const pooled = new S3Store(client, bucket);
+		const within = async <T>(what: string, p: Promise<T>) => {
+			let timer: NodeJS.Timeout | undefined;
+			const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no connection within 5 s (one is still held)`)), 5000)));
+			try {
+				return await Promise.race([p, timeout]);
+			} finally {
+				clearTimeout(timer);
+			}
+		};
+		const mapping = new FieldMapping([{ target: 'id', type: 'string' }], { mode: 'lenient', dateFormat: 'yyyy-MM-dd', maxRows: 350_000, requiredColumns: [], maxReasons: 5, keepUnmapped: true });
+		try {
+			let n = 0;
+			await readCsv((await pooled.open('big.csv.gz')).body, {}, () => ++n < 10);
+			expect(await within('after a sample', pooled.head('big.csv.gz'))).toBeDefined();
+			const capped = await mapCsvFile(async () => await pooled.open('big.csv.gz'), { bucket, key: 'big.csv.gz', etag: '', size: 0 }, { mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', maxRows: 100 } });
+			expect(capped.unreadable).toMatch(/more than 100 rows/);
+			expect(await within('after a row cap', pooled.head('big.csv.gz'))).toBeDefined();
+			const ragged = await mapCsvFile(async () => await pooled.open('ragged.csv'), { bucket, key: 'ragged.csv', etag: '', size: 0 }, { mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 } });
+			expect(ragged.unreadable).toMatch(/^line 3: /);
+			expect(await within('after a ragged row', pooled.head('ragged.csv'))).toBeDefined();
+		} finally {
+			client.destroy();
+			agent.destroy();
+		}
+	});
+
 	it('translates the errors a user can act on', () => {
 		expect(describeS3Error({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }, 'read', 'b', 'k').message).toBe(
 			'Access denied: this identity may not read s3://b/k',
