@@ -6,7 +6,7 @@
  */
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
-const { ListObjectsV2Command, GetObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+const { ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
 
 const { startMoto } = require('./moto');
 const { startReceiver } = require('./receiver');
@@ -114,6 +114,16 @@ async function startDemo(options = {}) {
 					token = page.IsTruncated ? page.NextContinuationToken : undefined;
 				} while (token);
 				return keys.sort();
+			},
+			/** @param {string} key @param {string | Buffer} body */
+			write: async (key, body) => {
+				await s3client.send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
+			},
+			/** Creates (not yet published) a workflow from an example, pointed at the demo. @param {string} file @param {(workflow: any) => void} [edit] */
+			createFromExample: async (file, edit) => {
+				const workflow = loadExample(file);
+				edit?.(workflow);
+				return (await n8n.api('POST', '/workflows', pointAt(workflow, at))).id;
 			},
 			/** @param {string} key */
 			read: async (key) => {
