@@ -25,6 +25,8 @@ export interface ImportBatch {
 	markerLastModified?: string;
 	/** The folder's data files, in the order they are read. */
 	dataFiles: string[];
+	/** Each data file's ETag when the folder was listed: the versions that were imported. */
+	dataFileEtags?: Record<string, string>;
 	/** How many times this batch has been handed on; above 1 means its rows may come again. */
 	attempt: number;
 	/** Set when an earlier run decided the outcome but did not finish: the batch only needs completing. */

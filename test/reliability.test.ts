@@ -234,6 +234,51 @@ describe('process faults', () => {
 	});
 });
 
+describe('one owner per batch', () => {
+	it('two executions of the same batch (a run past its lease, a queue backlog): one status, one callback; the other does nothing and says so', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(3)}\n` });
+		const wf = workflow(bucket, {});
+		const data = await poll(wf, 'Trigger', credentials());
+		const [first, second] = await Promise.all([execute(wf, 'Trigger', data!, credentials()), execute(wf, 'Trigger', data!, credentials())]);
+		const outputs = [first, second].map((r) => outputOf(r, 'PX Status Writer')[0].json);
+		expect(outputs.filter((o) => o.status === 'SUCCESS')).toHaveLength(1);
+		expect(outputs.filter((o) => o.skipped === true)).toEqual([expect.objectContaining({ reason: expect.stringMatching(/this run did nothing to it/) })]);
+		expect(receiver.requests).toHaveLength(1);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n3 records were uploaded\n');
+		// And a third run, after the batch was closed, does nothing either.
+		const third = await execute(wf, 'Trigger', data!, credentials());
+		expect(outputOf(third, 'PX Status Writer')[0].json).toMatchObject({ skipped: true, reason: expect.stringMatching(/another run completed this batch folder/) });
+		expect(receiver.requests).toHaveLength(1);
+	});
+
+	it('an object that arrives after the marker stays in current/, named in status.txt and the output; only what was decided on moves', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		const wf = workflow(bucket, {});
+		const data = await poll(wf, 'Trigger', credentials());
+		// S3's LastModified has one-second precision: the late file is written in a later second.
+		await new Promise((r) => setTimeout(r, 1100));
+		await store.write('px/current/dt=20240101/late.csv', `${HEADER}\n${rows(1, 50)}\n`);
+		const run = await execute(wf, 'Trigger', data!, credentials());
+		expect(outputOf(run, 'PX Status Writer')[0].json).toMatchObject({ status: 'SUCCESS', leftInCurrent: ['px/current/dt=20240101/late.csv'] });
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n2 records were uploaded\nLeft in current/ (arrived or changed after the batch was closed; not imported):[\n       late.csv\n]\n',
+		);
+		expect(await keysOf(store)).toEqual(['px/current/dt=20240101/late.csv', 'px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv', 'px/processed/20240101/status.txt']);
+	});
+
+	it('a marker written again after the batch was handed on is a new upload: the run does nothing to the folder', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		const wf = workflow(bucket, {});
+		const data = await poll(wf, 'Trigger', credentials());
+		await new Promise((r) => setTimeout(r, 1100));
+		await store.write('px/current/dt=20240101/_SUCCESS', '');
+		const run = await execute(wf, 'Trigger', data!, credentials());
+		expect(outputOf(run, 'PX Status Writer')[0].json).toMatchObject({ skipped: true, reason: expect.stringMatching(/was written again after this batch was handed on/) });
+		expect(await keysOf(store)).toEqual(['px/current/dt=20240101/_SUCCESS', 'px/current/dt=20240101/a.csv']);
+		expect(receiver.requests).toEqual([]);
+	});
+});
+
 type Expect = { reason: RegExp; delivered?: number };
 const badInputs: Array<[string, Record<string, string | Buffer>, Expect]> = [
 	['an empty file', { 'a.csv': '' }, { reason: /a\.csv: the file is empty; a header row/ }],

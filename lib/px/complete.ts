@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import type { ImportBatch } from '../importMetadata';
 import type { S3Store } from '../s3/store';
@@ -18,6 +18,11 @@ export interface BatchJournal {
 	callback: CallbackBody;
 	idempotencyKey: string;
 	decidedAt: string;
+	/** Which handing-on of the batch decided it, and that run's own claim (one writer wins). */
+	attempt?: number;
+	claim?: string;
+	/** The objects decided on, in the versions decided on: only these move. */
+	files?: Array<{ key: string; etag: string }>;
 }
 
 export interface CompletedBatch {
@@ -25,6 +30,13 @@ export interface CompletedBatch {
 	resumed: boolean;
 	moved: number;
 	callback?: CallbackResult;
+	/** Objects left under current/: they arrived (or changed) after the batch was closed, and were not imported. */
+	leftInCurrent: string[];
+}
+
+/** A run that found the batch owned by another run, or already closed: it did nothing to the folder. */
+export interface SkippedBatch {
+	skipped: string;
 }
 
 export async function readJournal(store: S3Store, batch: Pick<ImportBatch, 'processedFolder' | 'markerLastModified'>): Promise<BatchJournal | undefined> {
@@ -45,19 +57,37 @@ export async function readJournal(store: S3Store, batch: Pick<ImportBatch, 'proc
  * run to complete: journal (the decided status), data files moved (each copy verified before its
  * source is deleted), status.txt, callback, marker moved last, journal removed. While the marker
  * is under current/ the folder is not done, and the trigger hands it on again after its lease.
+ *
+ * One owner per batch: the journal is created with a conditional write (`If-None-Match: *`), so
+ * of two runs that decided the same batch (a run longer than its lease, a queue backlog) exactly
+ * one completes it; the other, and a run that comes after the batch was closed or after the
+ * marker was rewritten, does nothing to the folder. The journal names the exact objects (and
+ * versions) decided on: an object that arrived after the marker, or a data file changed since it
+ * was listed, stays under current/ and is named in status.txt.
  */
 export async function completeBatch(
 	store: S3Store,
 	batch: ImportBatch,
 	outcome: BatchOutcome | undefined,
 	sendCallback: ((journal: BatchJournal) => Promise<CallbackResult>) | undefined,
-): Promise<CompletedBatch> {
+): Promise<CompletedBatch | SkippedBatch> {
 	const journalKey = `${batch.processedFolder}${JOURNAL_FILE}`;
 	let journal = await readJournal(store, batch);
 	const resumed = journal !== undefined;
 	if (!journal) {
 		if (!outcome) throw new Error(`${batch.folder} was handed on to be completed, but ${journalKey} is gone; it will be imported again at the next poll`);
-		const files = [...batch.dataFiles].sort().join('\n');
+		// The marker must still be the one this batch was handed on for.
+		const marker = await store.head(batch.markerKey);
+		if (!marker) return { skipped: `the marker ${batch.markerKey} is gone: another run completed this batch folder; this run did nothing to it` };
+		if (batch.markerLastModified && marker.lastModified?.toISOString() !== batch.markerLastModified) {
+			return { skipped: `the marker ${batch.markerKey} was written again after this batch was handed on (a new upload); this run did nothing to the folder, which is imported anew` };
+		}
+		// What the customer closed with the marker: objects written up to the marker's second.
+		const closedAt = marker.lastModified?.getTime() ?? Number.POSITIVE_INFINITY;
+		const files = (await store.listObjects(batch.folder))
+			.filter((o) => o.key !== batch.markerKey && (o.lastModified === undefined || o.lastModified.getTime() <= closedAt))
+			.map((o) => ({ key: o.key, etag: batch.dataFileEtags?.[o.key] ?? o.etag }));
+		const dataFiles = [...batch.dataFiles].sort().join('\n');
 		journal = {
 			version: 1,
 			folder: batch.folder,
@@ -67,24 +97,44 @@ export async function completeBatch(
 			success: outcome.success,
 			status: outcome.status,
 			callback: { folder_path: batch.processedFolder.replace(/\/$/, ''), success: outcome.success, message: outcome.message },
-			idempotencyKey: createHash('sha256').update(`${store.bucket}\n${batch.folder}\n${batch.markerLastModified ?? ''}\n${files}`).digest('hex').slice(0, 32),
+			idempotencyKey: createHash('sha256').update(`${store.bucket}\n${batch.folder}\n${batch.markerLastModified ?? ''}\n${dataFiles}`).digest('hex').slice(0, 32),
 			decidedAt: new Date().toISOString(),
+			attempt: batch.attempt,
+			claim: randomUUID(),
+			files,
 		};
-		await store.write(journalKey, JSON.stringify(journal, null, 2), 'application/json');
+		// A journal left by an earlier upload of the same date (readJournal did not take it) goes first.
+		if (await store.head(journalKey)) await store.delete(journalKey);
+		if (!(await store.writeIfAbsent(journalKey, JSON.stringify(journal, null, 2)))) {
+			const owner = await readJournal(store, batch);
+			return {
+				skipped: `another run (attempt ${owner?.attempt ?? '?'}, decided at ${owner?.decidedAt ?? '?'}) owns this batch folder; this run did nothing to it`,
+			};
+		}
 	}
 	let moved = 0;
 	const inFolder = await store.listObjects(batch.folder);
-	for (const object of inFolder) {
-		if (object.key === batch.markerKey) continue;
-		await store.move(object.key, processedKeyFor(object.key, batch.folder, batch.processedFolder));
-		moved++;
+	const decided = journal.files ?? inFolder.filter((o) => o.key !== batch.markerKey).map((o) => ({ key: o.key, etag: '' }));
+	const decidedKeys = new Set(decided.map((f) => f.key));
+	const leftInCurrent: string[] = [];
+	for (const file of decided) {
+		const result = await store.move(file.key, processedKeyFor(file.key, batch.folder, batch.processedFolder), file.etag || undefined);
+		if (result === 'changed') leftInCurrent.push(file.key);
+		else moved++;
 	}
-	await store.write(`${batch.processedFolder}${STATUS_FILE}`, journal.status);
+	for (const object of inFolder) if (object.key !== batch.markerKey && !decidedKeys.has(object.key)) leftInCurrent.push(object.key);
+	const note =
+		leftInCurrent.length === 0
+			? ''
+			: `Left in current/ (arrived or changed after the batch was closed; not imported):[\n${leftInCurrent.map((k, i) => `       ${k.slice(batch.folder.length)}${i < leftInCurrent.length - 1 ? ',' : ''}`).join('\n')}\n]\n`;
+	await store.write(`${batch.processedFolder}${STATUS_FILE}`, journal.status + note);
 	const callback = sendCallback ? await sendCallback(journal) : undefined;
-	if (inFolder.some((o) => o.key === batch.markerKey) || (await store.head(batch.markerKey))) {
+	// The marker goes last, and only the one decided on: a marker written again is a new upload.
+	const marker = inFolder.find((o) => o.key === batch.markerKey) ?? (await store.head(batch.markerKey));
+	if (marker && (!journal.markerLastModified || marker.lastModified?.toISOString() === journal.markerLastModified)) {
 		await store.move(batch.markerKey, processedKeyFor(batch.markerKey, batch.folder, batch.processedFolder));
 		moved++;
 	}
 	await store.delete(journalKey);
-	return { journal, resumed, moved, callback };
+	return { journal, resumed, moved, callback, leftInCurrent };
 }

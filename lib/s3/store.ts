@@ -40,7 +40,8 @@ export interface OpenedObject {
 	gzip: boolean;
 }
 
-export type MoveOutcome = 'moved' | 'alreadyMoved';
+/** `changed`: the source is no longer the expected version (its ETag differs), so it was not moved. */
+export type MoveOutcome = 'moved' | 'alreadyMoved' | 'changed';
 
 function cleanEtag(etag: string | undefined): string {
 	return (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
@@ -177,6 +178,24 @@ export class S3Store {
 		}
 	}
 
+	/**
+	 * Writes only if no object has the key (a conditional write, `If-None-Match: *`): the one way
+	 * two writers cannot both win. Returns false when the key exists.
+	 */
+	async writeIfAbsent(key: string, body: string, contentType = 'application/json'): Promise<boolean> {
+		try {
+			await this.client.send(
+				new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: Buffer.byteLength(body), IfNoneMatch: '*' }),
+			);
+			return true;
+		} catch (error) {
+			const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+			// 412: it exists. 409 ConditionalRequestConflict: another conditional write to it is in flight.
+			if (e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409 || e.name === 'PreconditionFailed') return false;
+			throw describeS3Error(error, 'write', this.bucket, key);
+		}
+	}
+
 	async readText(key: string): Promise<string | undefined> {
 		if (!(await this.head(key))) return undefined;
 		const { body } = await this.open(key);
@@ -199,13 +218,15 @@ export class S3Store {
 	 * Safe to repeat after a crash at any step: a source already gone with its copy in place
 	 * counts as moved.
 	 */
-	async move(fromKey: string, toKey: string): Promise<MoveOutcome> {
+	/** Moves an object; with `expectedEtag`, only that version (another one is left where it is: `changed`). */
+	async move(fromKey: string, toKey: string, expectedEtag?: string): Promise<MoveOutcome> {
 		if (fromKey === toKey) throw new S3InboundError(`Cannot move s3://${this.bucket}/${fromKey} onto itself`, 'Choose another destination.', 'SameKey', this.bucket, fromKey);
 		const source = await this.head(fromKey);
 		if (!source) {
 			if (await this.head(toKey)) return 'alreadyMoved';
 			throw describeS3Error({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }, 'copy', this.bucket, fromKey);
 		}
+		if (expectedEtag && source.etag !== expectedEtag) return 'changed';
 		let copyEtag: string;
 		try {
 			const copied = await this.client.send(

@@ -194,6 +194,7 @@ export function planMarkerFolders(listing: CurrentListing, previous: MarkerState
 				markerKey: folder.markerKey,
 				...(folder.markerLastModified ? { markerLastModified: folder.markerLastModified.toISOString() } : {}),
 				dataFiles: folder.dataFiles.map((f) => f.key),
+				dataFileEtags: Object.fromEntries(folder.dataFiles.map((f) => [f.key, f.etag])),
 				attempt,
 				...('error' in parsed ? { error: `${parsed.error}; rename the folder to a real date` } : {}),
 				...(folder.dataFiles.length === 0 && !('error' in parsed)

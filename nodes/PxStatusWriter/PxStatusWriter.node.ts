@@ -174,6 +174,17 @@ export class PxStatusWriter implements INodeType {
 								})
 						: undefined,
 				);
+				if ('skipped' in done) {
+					this.logger.warn(`PX Status Writer: ${batch.folder}: ${done.skipped}`);
+					results.push({
+						pairedItem: firstItemOf.get(batch.folder),
+						json: { folder: batch.folder, processedFolder: batch.processedFolder, skipped: true, reason: done.skipped, attempt: batch.attempt },
+					});
+					continue;
+				}
+				if (done.leftInCurrent.length > 0) {
+					this.logger.warn(`PX Status Writer: ${batch.folder}: left in current/ (arrived or changed after the batch was closed, not imported): ${done.leftInCurrent.join(', ')}`);
+				}
 				if (done.callback && !done.callback.delivered) {
 					this.logger.warn(redact(`PX Status Writer: the status callback for ${batch.processedFolder} failed after ${done.callback.attempts} attempts: ${done.callback.error}`, secrets));
 				}
@@ -187,6 +198,7 @@ export class PxStatusWriter implements INodeType {
 						message: done.journal.callback.message,
 						resumed: done.resumed,
 						attempt: batch.attempt,
+						...(done.leftInCurrent.length > 0 ? { leftInCurrent: done.leftInCurrent } : {}),
 						counts: outcome ? { uploaded: outcome.uploaded, failed: outcome.failed, rejectedFiles: outcome.rejectedFiles, missing: outcome.missing, files: batch.dataFiles.length } : {},
 						callback: done.callback ? { ...done.callback, error: done.callback.error ? redact(done.callback.error, secrets) : undefined } : { sent: false },
 					},
