@@ -222,7 +222,8 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 	it('a test run with nothing ready says so', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('px/current/dt=20240101/a.csv', 'id\n1\n');
-		await expect(poll(markerWorkflow(bucket, {}), 'Trigger', credentials(), 'manual')).rejects.toThrow(/No ready folder/);
+		const error = await poll(markerWorkflow(bucket, {}), 'Trigger', credentials(), 'manual').catch((e: Error & { description?: string }) => e);
+		expect(error).toMatchObject({ message: expect.stringMatching(/No ready folder/), description: expect.stringMatching(/^1 folder has no _SUCCESS marker yet, e\.g\. px\/current\/dt=20240101\//) });
 	});
 
 	it('reports a folder whose name is not dt=YYYYMMDD once, and leaves it alone', async () => {

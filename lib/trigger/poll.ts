@@ -217,7 +217,7 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 			nothingToImport: `No ready folder in s3://${bucket}/${currentPrefix}`,
 			hint:
 				plan.waiting.length > 0
-					? `${plan.waiting.length} folder(s) have no ${o.markerName} marker yet, e.g. ${plan.waiting[0]}. Upload the marker once the data files are complete.`
+					? `${plan.waiting.length === 1 ? '1 folder has' : `${plan.waiting.length} folders have`} no ${o.markerName} marker yet, e.g. ${plan.waiting[0]}. Upload the marker once the data files are complete.`
 					: `Create ${currentPrefix}dt=YYYYMMDD/ with the data files and an empty ${o.markerName} file.`,
 		};
 	}

@@ -214,7 +214,7 @@ export class PxStatusWriter implements INodeType {
 			}
 		}
 		if (failures.length > 0 && !this.continueOnFail()) {
-			throw new NodeOperationError(this.getNode(), `Could not complete ${failures.length} batch folder(s): ${failures.join('; ')}`, {
+			throw new NodeOperationError(this.getNode(), `Could not complete ${failures.length === 1 ? '1 batch folder' : `${failures.length} batch folders`}: ${failures.join('; ')}`, {
 				description: 'Nothing was lost: the folder stays under current/ and the next run completes it with the same status.',
 			});
 		}

@@ -70,6 +70,12 @@ async function startReceiver(options = {}) {
 				res.end(JSON.stringify({ ok: true }));
 				return;
 			}
+			if (request.method !== 'POST') {
+				// A credential test's HEAD (or any other probe) is not a callback.
+				res.writeHead(200);
+				res.end();
+				return;
+			}
 			callbacks.push(request);
 			const index = Math.min(callbacks.length - 1, receiver.answers.length - 1);
 			const status = receiver.answers[index] ?? 200;
