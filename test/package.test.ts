@@ -26,6 +26,18 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) expect(existsSync(join(root, file))).toBe(true);
 	});
 
+	it('links its documentation to sections of the README that exist', () => {
+		// GitHub's heading anchors: lower-case, punctuation dropped, spaces to hyphens.
+		const readme = readFileSync(join(root, 'README.md'), 'utf8');
+		const anchors = new Set(
+			[...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-')),
+		);
+		const sources = [...pkg.n8n.nodes.map((f: string) => f.replace(/\.js$/, '.json').replace(/^dist\//, '')), ...pkg.n8n.credentials.map((f: string) => f.replace(/\.js$/, '.ts').replace(/^dist\//, ''))];
+		const links = sources.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(/n8n-nodes-s3-inbound#([\w-]+)/g)].map((m) => [file, m[1]]));
+		expect(links.length).toBeGreaterThanOrEqual(sources.length);
+		expect(links.filter(([, anchor]) => !anchors.has(anchor))).toEqual([]);
+	});
+
 	it('loads every node and credential with its icons, without error or warning', async () => {
 		const { result: loader, logs } = await captureLogs(async () => {
 			const l = new PackageDirectoryLoader(root);
