@@ -32,7 +32,7 @@ describe('CSV reader', () => {
 		['a duplicate header', 'id,name,id\n1,2,3\n', "line 1: the header 'id' appears twice (columns 1 and 3); rename or remove one"],
 		['an empty header', 'id,,x\n1,2,3\n', 'line 1: column 2 has an empty header name; every column needs a name'],
 		['a ragged row', 'a,b\n1,2\n1,2,3\n', 'line 3: the row has 3 fields but the header has 2'],
-		['an unterminated quote', 'a,b\n1,"open\n', 'line 2: a quote opened in the row that starts on this line is never closed'],
+		['an unterminated quote', 'a,b\n1,"open\n', 'a quoted field is never closed before the end of the file'],
 	])('refuses %s with the line', async (_name, text, message) => {
 		await expect(rows(text)).rejects.toThrow(message);
 	});

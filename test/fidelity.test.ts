@@ -42,7 +42,13 @@ describe('encodings', () => {
 describe('line numbers', () => {
 	it('an unterminated quote is reported at the line where the quote opened, not at the end of the file', async () => {
 		const text = `a,b\n1,2\n3,"never closed\n${'4,5\n'.repeat(1000)}`;
-		await expect(read(text)).rejects.toThrow(/^line 3: a quote opened in the row that starts on this line is never closed \(the file ends at line 100\d\)/);
+		const mapping = new FieldMapping([{ target: 'a', type: 'string' }], { mode: 'lenient', dateFormat: 'yyyy-MM-dd', maxRows: 350_000, requiredColumns: [], maxReasons: 5, keepUnmapped: true });
+		const result = await mapCsvFile(async () => ({ body: Readable.from([Buffer.from(text)]), gzip: false }), { bucket: '', key: 'quotes.csv', etag: '', size: 0 }, {
+			mapping,
+			keepUnmapped: true,
+			csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 },
+		});
+		expect(result.unreadable).toMatch(/^line 3: a quote opened in the row that starts on this line is never closed \(the file ends at line 100\d\)/);
 	});
 
 	it('CR-only files count their lines (old Mac exports)', async () => {

@@ -166,7 +166,7 @@ class Windows1252ToUtf8 extends Transform {
 	}
 }
 
-function translateCsvError(error: CsvError & { lines?: number; record?: unknown[] }, header: string[], recordStart: number): CsvReadError {
+function translateCsvError(error: CsvError & { lines?: number; record?: unknown[] }, header: string[]): CsvReadError {
 	const line = error.lines;
 	switch (error.code) {
 		case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
@@ -179,12 +179,11 @@ function translateCsvError(error: CsvError & { lines?: number; record?: unknown[
 			);
 		}
 		case 'CSV_QUOTE_NOT_CLOSED':
-			// csv-parse reports the end of the file; the quote was opened in the row after the last
-			// complete one.
+			// csv-parse reports the end of the file; `unclosedQuoteLine` finds where the quote opened.
 			return new CsvReadError(
-				`a quote opened in the row that starts on this line is never closed (the file ends at line ${line ?? '?'}); close the quote or escape it as ""`,
+				'a quoted field is never closed before the end of the file; close the quote or escape it as ""',
 				'UNTERMINATED_QUOTE',
-				recordStart,
+				line,
 			);
 		case 'CSV_INVALID_CLOSING_QUOTE':
 		case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
@@ -248,8 +247,6 @@ export async function readCsv(
 	let failure: Error | undefined;
 
 	// csv-parse works on bytes and decodes each field itself, so the bytes go to it unchanged.
-	// The line on which the last complete record ended: a quote left open starts after it.
-	let lastRecordLine = 0;
 	const parser = parse({
 		delimiter,
 		bom: true,
@@ -258,10 +255,6 @@ export async function readCsv(
 		skip_empty_lines: true,
 		relax_column_count: false,
 		relax_quotes: options.allowBareQuotes === true,
-		on_record: (record: string[], context: { lines: number }) => {
-			lastRecordLine = context.lines;
-			return record;
-		},
 	});
 	parser.on('readable', () => {
 		let record: string[] | null;
@@ -307,7 +300,7 @@ export async function readCsv(
 			if (cause instanceof CsvReadError) throw cause;
 			const e = cause as { code?: string; message?: string };
 			if ((typeof e.code === 'string' && e.code.startsWith('CSV_')) || e.code === 'INVALID_OPENING_QUOTE') {
-				throw translateCsvError(cause as CsvError, header ?? [], lastRecordLine + 1);
+				throw translateCsvError(cause as CsvError, header ?? []);
 			}
 			if ((typeof e.code === 'string' && e.code.startsWith('Z_')) || /^(unexpected end of file|incorrect header check)/i.test(String(e.message))) {
 				throw new CsvReadError(`the gzip data is corrupt or truncated (${e.message}); upload the file again`, 'BAD_GZIP');
@@ -320,4 +313,36 @@ export async function readCsv(
 		throw new CsvReadError('the file is empty; a header row with the column names is required', 'EMPTY_FILE');
 	}
 	return { header, rows, stoppedEarly };
+}
+
+/**
+ * For a file that ends inside a quoted field: the line of the row where that quote opened (the
+ * line after the last complete row). A second, slower pass (csv-parse's per-record hook costs
+ * about a third more), run only when that error happened, so the first pass stays fast.
+ */
+export async function unclosedQuoteLine(source: Readable, options: CsvReadOptions): Promise<number | undefined> {
+	let lastRecordLine = 0;
+	const encoding = options.encoding ?? 'utf-8';
+	const parser = parse({
+		delimiter: options.delimiter || ',',
+		bom: true,
+		encoding: encoding === 'utf-8' || encoding === 'windows-1252' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
+		record_delimiter: ['\r\n', '\n', '\r'],
+		skip_empty_lines: true,
+		relax_column_count: true,
+		relax_quotes: options.allowBareQuotes === true,
+		on_record: (record: string[], context: { lines: number }) => {
+			lastRecordLine = context.lines;
+			return undefined;
+		},
+	});
+	parser.resume();
+	const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source];
+	if (encoding === 'windows-1252') stages.push(new Windows1252ToUtf8());
+	try {
+		await pipeline([...stages, parser] as unknown as [Readable, NodeJS.WritableStream]);
+		return undefined;
+	} catch (error) {
+		return (error as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' ? lastRecordLine + 1 : undefined;
+	}
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { CsvReadError, readCsv } from '../csv/reader';
+import { CsvReadError, readCsv, unclosedQuoteLine } from '../csv/reader';
 import { IMPORT_KEY, type FileReadSettings, type ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import { ReasonList, type FieldMapping } from './fields';
@@ -15,6 +15,9 @@ export interface MappedFile {
 	rejected: Array<Record<string, unknown>>;
 	/** Set when the file could not be read at all (bytes, CSV structure, size, S3): why, with the line. */
 	unreadable?: string;
+	/** For a CSV error: its code and line. */
+	unreadableCode?: string;
+	unreadableLine?: number;
 }
 
 export interface MapFileOptions {
@@ -58,6 +61,17 @@ export async function mapCsvFile(
 			if (mapped.unreadable !== undefined && opened.gzip) {
 				const gzipProblem = await gzipFailure(await open());
 				if (gzipProblem) return unreadable(file, gzipProblem, options);
+			}
+			// csv-parse names the end of the file for a quote never closed: find where it opened.
+			if (mapped.unreadableCode === 'UNTERMINATED_QUOTE') {
+				const quoteLine = await unclosedQuoteLine((await open()).body, options.csv);
+				if (quoteLine !== undefined) {
+					return unreadable(
+						file,
+						`line ${quoteLine}: a quote opened in the row that starts on this line is never closed (the file ends at line ${mapped.unreadableLine ?? '?'}); close the quote or escape it as ""`,
+						options,
+					);
+				}
 			}
 			return mapped;
 		} catch (error) {
@@ -137,7 +151,7 @@ async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptio
 			},
 		);
 	} catch (error) {
-		if (error instanceof CsvReadError) return unreadable(source, error.message, options, file.header);
+		if (error instanceof CsvReadError) return { ...unreadable(source, error.message, options, file.header), unreadableCode: error.code, unreadableLine: error.line };
 		throw error;
 	}
 	if (tooMany) {
