@@ -3,7 +3,7 @@ import { readJournal } from '../px/complete';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
 import { CurrentListingBuilder, joinFolders, planMarkerFolders, splitBucketPath, type MarkerState } from './markerFolders';
 import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
-import { fileItem, sampleFile } from './readFile';
+import { fileItem, sampleFile } from './fileItems';
 
 /** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
 export interface TriggerState {
