@@ -246,11 +246,34 @@ export class FieldMapping {
 	 * or undefined when every value was read.
 	 */
 	mapRow(record: Record<string, unknown>, row: number, fields: Record<string, unknown> = {}): MappingProblem[] | undefined {
+		this.inOrder ??= Int32Array.from(this.fields.keys());
+		return this.mapValues(
+			this.fields.map((f) => record[f.source]),
+			this.inOrder,
+			row,
+			fields,
+		);
+	}
+
+	private inOrder?: Int32Array;
+
+	/** Each field's column position in a file's header (-1 when the column is absent). */
+	columnIndexes(header: readonly string[]): Int32Array {
+		const position = new Map(header.map((name, i) => [name, i]));
+		return Int32Array.from(this.fields.map((f) => position.get(f.source) ?? -1));
+	}
+
+	/**
+	 * `mapRow` for a row read as values: field i's text is `values[indexes[i]]` (see
+	 * `columnIndexes`). No object is built for the raw row.
+	 */
+	mapValues(values: readonly unknown[], indexes: Int32Array, row: number, fields: Record<string, unknown> = {}): MappingProblem[] | undefined {
 		let problems: MappingProblem[] | undefined;
 		const list = this.fields;
 		for (let i = 0; i < list.length; i++) {
 			const f = list[i];
-			const raw = record[f.source];
+			const at = indexes[i];
+			const raw = at === -1 ? undefined : values[at];
 			if (raw === undefined || raw === null || raw === '') {
 				if (f.required) (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': a value is required` });
 				else fields[f.target] = null;

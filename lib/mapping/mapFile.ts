@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 
-import { CsvReadError, readCsv, unclosedQuoteLine } from '../csv/reader';
+import { CsvReadError, readCsvValues, unclosedQuoteLine } from '../csv/reader';
 import { IMPORT_KEY, type FileReadSettings, type ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import { ReasonList, type FieldMapping } from './fields';
-import { lenientRejectedJson, mapLenientRow, rejectedFileJson, StrictFileCheck, unmappedColumns } from './mapRows';
+import { lenientRejectedJson, mapLenientValues, rejectedFileJson, StrictFileCheck, unmappedColumns } from './mapRows';
 
 export interface MappedFile {
 	/** The file as read: `rows` and `header` set. Every row of the file shares this object. */
@@ -114,26 +114,31 @@ async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptio
 	const check = strict ? new StrictFileCheck(mapping) : undefined;
 	const valid: Array<Record<string, unknown>> = [];
 	const rejected: Array<Record<string, unknown>> = [];
-	let unmapped: string[] = [];
+	let indexes: Int32Array = new Int32Array(0);
+	let unmapped: Array<readonly [number, string]> = [];
 	let headerRejected = false;
 	let tooMany = false;
 	let rows = 0;
 	try {
-		await readCsv(
+		await readCsvValues(
 			body,
 			csv,
-			(record, row) => {
+			(values, row) => {
 				if (row > csv.maxRows) {
 					tooMany = true;
 					return false;
 				}
 				rows = row;
 				if (check) {
-					check.row(record, row, 0);
+					if (!check.next()) return true;
+					const fields: Record<string, unknown> = {};
+					const problems = mapping.mapValues(values, indexes, row, fields);
+					if (!problems) fields[IMPORT_KEY] = { file, row };
+					check.accept(fields, problems, 0);
 					return true;
 				}
-				const mapped = mapLenientRow(record, row, mapping, unmapped);
-				if (mapped.problems) rejected.push(lenientRejectedJson(file, row, mapped.problems, record, { file, row }));
+				const mapped = mapLenientValues(values, indexes, unmapped, row, mapping);
+				if (mapped.problems) rejected.push(lenientRejectedJson(file, row, mapped.problems, {}, { file, row }));
 				else {
 					mapped.fields[IMPORT_KEY] = { file, row };
 					valid.push(mapped.fields);
@@ -142,11 +147,12 @@ async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptio
 			},
 			(header) => {
 				file.header = header;
+				indexes = mapping.columnIndexes(header);
 				if (check) {
 					headerRejected = !check.header(header);
 					return !headerRejected;
 				}
-				unmapped = unmappedColumns(header, mapping, options.keepUnmapped);
+				unmapped = unmappedColumns(header, mapping, options.keepUnmapped).map((column) => [header.indexOf(column), column] as const);
 				return true;
 			},
 		);
@@ -164,9 +170,5 @@ async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptio
 	if (!check) return { file, valid, rejected };
 	const outcome = check.finish(rows);
 	if (!outcome.passed) return { file, valid: [], rejected: [rejectedFileJson(file, outcome.reasons, rows)] };
-	for (const { fields, row } of outcome.rows) {
-		fields[IMPORT_KEY] = { file, row };
-		valid.push(fields);
-	}
-	return { file, valid, rejected };
+	return { file, valid: outcome.rows, rejected };
 }

@@ -1,6 +1,6 @@
 import { IMPORT_KEY, fileIdentity, fileLabel, importOf, type ImportFile, type ImportMetadata } from '../importMetadata';
 import { compileDatePattern } from './javaDate';
-import { ReasonList, type FieldMapping } from './fields';
+import { ReasonList, type FieldMapping, type MappingProblem } from './fields';
 
 export interface MappedRow {
 	json: Record<string, unknown>;
@@ -52,7 +52,8 @@ export function problemJson(meta: ImportMetadata): Record<string, unknown> {
  */
 export class StrictFileCheck {
 	readonly reasons: ReasonList;
-	private readonly mapped: Array<{ fields: Record<string, unknown>; row: number; source: number }> = [];
+	private readonly kept: Array<Record<string, unknown>> = [];
+	private readonly sources: number[] = [];
 	private rows = 0;
 
 	constructor(private readonly mapping: FieldMapping) {
@@ -65,58 +66,68 @@ export class StrictFileCheck {
 		return this.reasons.count === 0;
 	}
 
-	row(record: Record<string, unknown>, row: number, source: number): void {
+	/** Counts a row; false when it is past the row limit (then it is only counted, not mapped). */
+	next(): boolean {
 		this.rows++;
-		if (this.rows > this.mapping.options.maxRows) return;
-		const fields: Record<string, unknown> = {};
-		const problems = this.mapping.mapRow(record, row, fields);
+		return this.rows <= this.mapping.options.maxRows;
+	}
+
+	/** A mapped row, or its problems (which reject the file and drop every row kept so far). */
+	accept(fields: Record<string, unknown>, problems: MappingProblem[] | undefined, source: number): void {
 		if (problems) {
 			for (const p of problems) this.reasons.add(p.reason);
-			this.mapped.length = 0;
+			this.kept.length = 0;
+			this.sources.length = 0;
 		} else if (this.reasons.count === 0) {
-			if (MATCH_KEY in record) fields[MATCH_KEY] = record[MATCH_KEY];
-			this.mapped.push({ fields, row, source });
+			this.kept.push(fields);
+			this.sources.push(source);
 		}
 	}
 
-	/** The file's rows when it passed, or its reasons. `rowCount` is the file's row count when known. */
-	finish(rowCount = this.rows): { passed: true; rows: Array<{ fields: Record<string, unknown>; row: number; source: number }> } | { passed: false; reasons: ReasonList } {
+	/** The file's rows (and the input items they came from) when it passed, or its reasons. `rowCount` is the file's row count when known. */
+	finish(rowCount = this.rows): { passed: true; rows: Array<Record<string, unknown>>; sources: number[] } | { passed: false; reasons: ReasonList } {
 		if (rowCount > this.mapping.options.maxRows) {
 			this.reasons.add(`Too many rows: the file has ${rowCount} rows; at most ${this.mapping.options.maxRows} are allowed per file`);
 		}
 		if (this.reasons.count > 0) return { passed: false, reasons: this.reasons };
-		return { passed: true, rows: this.mapped };
+		return { passed: true, rows: this.kept, sources: this.sources };
 	}
 }
+
+/** A column lenient mode keeps besides the mapped ones: the history date (checked), or text. */
+function addUnmapped(fields: Record<string, unknown>, problems: string[], row: number, column: string, value: unknown): void {
+	if (column === HISTORY_COLUMN) {
+		if (typeof value !== 'string' || value === '') return;
+		const parsed = historyDate.parse(value);
+		if (parsed) fields[HISTORY_COLUMN] = parsed.date;
+		else problems.push(`Row ${row}, column 'date': '${value}' is not a date in the format yyyy-mm-dd (expected date)`);
+	} else {
+		fields[column] = value === undefined || value === null ? null : String(value);
+	}
+}
+
+type LenientResult = { fields: Record<string, unknown>; problems?: undefined } | { fields?: undefined; problems: string[] };
 
 /**
  * Lenient mode (reference 000) for one row: unmapped columns are dropped (or kept as text with
  * `keepUnmapped`), a `date` column (yyyy-mm-dd) is kept as the row's point in time, and a bad
  * value rejects only this row. Returns the mapped fields, or the row's problems.
  */
-export function mapLenientRow(
-	record: Record<string, unknown>,
-	row: number,
-	mapping: FieldMapping,
-	unmapped: readonly string[],
-): { fields: Record<string, unknown>; problems?: undefined } | { fields?: undefined; problems: string[] } {
+export function mapLenientRow(record: Record<string, unknown>, row: number, mapping: FieldMapping, unmapped: readonly string[]): LenientResult {
 	const fields: Record<string, unknown> = {};
 	const problems = mapping.mapRow(record, row, fields)?.map((p) => p.reason) ?? [];
-	for (const column of unmapped) {
-		if (column === HISTORY_COLUMN) {
-			const value = record[column];
-			if (typeof value !== 'string' || value === '') continue;
-			const parsed = historyDate.parse(value);
-			if (parsed) fields[HISTORY_COLUMN] = parsed.date;
-			else problems.push(`Row ${row}, column 'date': '${value}' is not a date in the format yyyy-mm-dd (expected date)`);
-		} else {
-			const value = record[column];
-			fields[column] = value === undefined || value === null ? null : String(value);
-		}
-	}
+	for (const column of unmapped) addUnmapped(fields, problems, row, column, record[column]);
 	if (problems.length > 0) return { problems };
 	if (MATCH_KEY in record) fields[MATCH_KEY] = record[MATCH_KEY];
 	return { fields };
+}
+
+/** `mapLenientRow` for a row read as values (see `FieldMapping.mapValues`); `unmapped` holds [position, column]. */
+export function mapLenientValues(values: readonly string[], indexes: Int32Array, unmapped: ReadonlyArray<readonly [number, string]>, row: number, mapping: FieldMapping): LenientResult {
+	const fields: Record<string, unknown> = {};
+	const problems = mapping.mapValues(values, indexes, row, fields)?.map((p) => p.reason) ?? [];
+	for (const [at, column] of unmapped) addUnmapped(fields, problems, row, column, values[at]);
+	return problems.length > 0 ? { problems } : { fields };
 }
 
 /**
@@ -162,8 +173,15 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 		const header = file?.header ?? Object.keys(first).filter((k) => k !== IMPORT_KEY && k !== MATCH_KEY);
 		if (check.header(header)) {
 			for (let n = 0; n < indices.length; n++) {
+				if (!check.next()) continue;
 				const item = items[indices[n]];
-				check.row(item, importOf(item)?.row ?? n + 1, indices[n]);
+				const fields: Record<string, unknown> = {};
+				const problems = mapping.mapRow(item, importOf(item)?.row ?? n + 1, fields);
+				if (!problems) {
+					if (MATCH_KEY in item) fields[MATCH_KEY] = item[MATCH_KEY];
+					if (item[IMPORT_KEY] !== undefined) fields[IMPORT_KEY] = item[IMPORT_KEY];
+				}
+				check.accept(fields, problems, indices[n]);
 			}
 		}
 		const outcome = check.finish(file?.rows ?? indices.length);
@@ -171,10 +189,7 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 			result.rejected.push({ json: rejectedFileJson(file, outcome.reasons, file?.rows ?? indices.length), source: indices[0] });
 			continue;
 		}
-		for (const { fields, source } of outcome.rows) {
-			fields[IMPORT_KEY] = items[source][IMPORT_KEY];
-			result.valid.push({ json: fields, source });
-		}
+		for (let k = 0; k < outcome.rows.length; k++) result.valid.push({ json: outcome.rows[k], source: outcome.sources[k] });
 	}
 	return result;
 }
