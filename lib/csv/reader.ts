@@ -3,7 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TextDecoder } from 'node:util';
 
-import { parse, type CsvError } from 'csv-parse';
+import { parse, type CsvError, type Options } from 'csv-parse';
 
 export type CsvEncoding = 'utf-8' | 'windows-1252' | 'latin1' | 'utf-16le';
 
@@ -227,6 +227,23 @@ function checkHeader(header: string[]): void {
 }
 
 /**
+ * csv-parse's options for the reader's options. csv-parse works on bytes and decodes each field
+ * itself, so the bytes go to it unchanged (Windows-1252 arrives already turned into UTF-8).
+ */
+function parserOptions(options: CsvReadOptions): Options {
+	const encoding = options.encoding ?? 'utf-8';
+	return {
+		delimiter: options.delimiter || ',',
+		bom: true,
+		encoding: encoding === 'utf-8' || encoding === 'windows-1252' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
+		record_delimiter: ['\r\n', '\n', '\r'],
+		skip_empty_lines: true,
+		relax_column_count: false,
+		relax_quotes: options.allowBareQuotes === true,
+	};
+}
+
+/**
  * Streams an RFC 4180 CSV: quoted fields may hold delimiters, quotes ("") and line breaks;
  * a UTF-8 BOM is stripped; CRLF, LF and CR line endings are accepted, mixed. The first row is
  * the header and is required. Each data row is handed to `onRow` as it is parsed, so memory does
@@ -265,23 +282,13 @@ export async function readCsvValues(
 	onRow: (values: string[], row: number) => boolean | void,
 	onHeader?: (header: string[]) => boolean | void,
 ): Promise<CsvReadResult> {
-	const delimiter = options.delimiter || ',';
 	const encoding = options.encoding ?? 'utf-8';
 	let header: string[] | undefined;
 	let rows = 0;
 	let stoppedEarly = false;
 	let failure: Error | undefined;
 
-	// csv-parse works on bytes and decodes each field itself, so the bytes go to it unchanged.
-	const parser = parse({
-		delimiter,
-		bom: true,
-		encoding: encoding === 'utf-8' || encoding === 'windows-1252' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
-		record_delimiter: ['\r\n', '\n', '\r'],
-		skip_empty_lines: true,
-		relax_column_count: false,
-		relax_quotes: options.allowBareQuotes === true,
-	});
+	const parser = parse(parserOptions(options));
 	parser.on('readable', () => {
 		let record: string[] | null;
 		while (!stoppedEarly && !failure && (record = parser.read() as string[] | null) !== null) {
@@ -347,13 +354,8 @@ export async function unclosedQuoteLine(source: Readable, options: CsvReadOption
 	let lastRecordLine = 0;
 	const encoding = options.encoding ?? 'utf-8';
 	const parser = parse({
-		delimiter: options.delimiter || ',',
-		bom: true,
-		encoding: encoding === 'utf-8' || encoding === 'windows-1252' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
-		record_delimiter: ['\r\n', '\n', '\r'],
-		skip_empty_lines: true,
+		...parserOptions(options),
 		relax_column_count: true,
-		relax_quotes: options.allowBareQuotes === true,
 		on_record: (record: string[], context: { lines: number }) => {
 			lastRecordLine = context.lines;
 			return undefined;
