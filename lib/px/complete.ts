@@ -73,6 +73,11 @@ export async function completeBatch(
 ): Promise<CompletedBatch | SkippedBatch> {
 	const journalKey = `${batch.processedFolder}${JOURNAL_FILE}`;
 	let journal = await readJournal(store, batch);
+	// A run that decided the batch itself finds another run's journal: that run owns the batch.
+	// (A run handed the batch to resume it, with no outcome of its own, completes it.)
+	if (journal && outcome) {
+		return { skipped: `another run (attempt ${journal.attempt ?? '?'}, decided at ${journal.decidedAt}) owns this batch folder; this run did nothing to it` };
+	}
 	const resumed = journal !== undefined;
 	if (!journal) {
 		if (!outcome) throw new Error(`${batch.folder} was handed on to be completed, but ${journalKey} is gone; it will be imported again at the next poll`);
@@ -103,7 +108,12 @@ export async function completeBatch(
 			claim: randomUUID(),
 			files,
 		};
-		// A journal left by an earlier upload of the same date (readJournal did not take it) goes first.
+		// A journal left by an earlier upload of the same date goes first; one of this upload, written
+		// meanwhile by another run, means that run owns the batch.
+		const meanwhile = await readJournal(store, batch);
+		if (meanwhile) {
+			return { skipped: `another run (attempt ${meanwhile.attempt ?? '?'}, decided at ${meanwhile.decidedAt}) owns this batch folder; this run did nothing to it` };
+		}
 		if (await store.head(journalKey)) await store.delete(journalKey);
 		if (!(await store.writeIfAbsent(journalKey, JSON.stringify(journal, null, 2)))) {
 			const owner = await readJournal(store, batch);

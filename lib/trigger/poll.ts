@@ -232,11 +232,13 @@ async function batchItemsOf(
 	o: MarkerFolderOptions,
 ): Promise<Array<Record<string, unknown>>> {
 	const fileFor = (key: string, error?: string): ImportFile => ({ bucket: batch.bucket, key, etag: '', size: 0, batch, ...(error ? { error } : {}) });
-	if (batch.error) return [problemItem(fileFor(batch.markerKey, batch.error))];
+	// A journaled batch only needs completing, even when its data files have already moved on.
 	if (!o.manual && (await readJournal(store, batch))) {
+		delete batch.error;
 		batch.resume = true;
 		return [problemItem(fileFor(batch.markerKey))];
 	}
+	if (batch.error) return [problemItem(fileFor(batch.markerKey, batch.error))];
 	const items: Array<Record<string, unknown>> = [];
 	for (const [index, object] of dataFiles.entries()) {
 		const item = fileItem(batch.bucket, object, o.read.csv, batch);
