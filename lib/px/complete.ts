@@ -121,6 +121,13 @@ export async function completeBatch(
 				skipped: `another run (attempt ${owner?.attempt ?? '?'}, decided at ${owner?.decidedAt ?? '?'}) owns this batch folder; this run did nothing to it`,
 			};
 		}
+		// Claimed only after another run had closed the batch (it moves the marker before it removes
+		// its journal): the marker is gone now, so give the claim back and do nothing.
+		const stillThere = await store.head(batch.markerKey);
+		if (!stillThere || (batch.markerLastModified && stillThere.lastModified?.toISOString() !== batch.markerLastModified)) {
+			await store.delete(journalKey);
+			return { skipped: `the marker ${batch.markerKey} is gone: another run completed this batch folder; this run did nothing to it` };
+		}
 	}
 	let moved = 0;
 	const inFolder = await store.listObjects(batch.folder);
