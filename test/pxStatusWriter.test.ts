@@ -3,6 +3,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
 import { captureLogs, execute, outputOf, poll, pxFlow, runError } from './helpers/engine';
 import { startReceiver, type Receiver } from './helpers/http';
+import { PublishedWorkflow } from './helpers/published';
 import { gzip, newBucket, testSettings } from './helpers/s3';
 import { received } from './helpers/TestDestination.node';
 
@@ -134,14 +135,14 @@ describe('PX Status Writer in the engine', () => {
 			},
 			{ step: 'initialize', name: 'failOneDelete' },
 		);
-		const staticData: IDataObject = {};
+		const n8n = new PublishedWorkflow((staticData) => pxWorkflow(bucket, staticData), 'Trigger', credentials());
 		let first;
 		try {
-			first = await runOnce(bucket, staticData);
+			first = await n8n.pollAndRun();
 		} finally {
 			client.middlewareStack.remove('failOneDelete');
 		}
-		expect(runError(first.run!)).toMatch(/Could not complete 1 batch folder.*delete s3:\/\/.*b\.csv/);
+		expect(runError(first!)).toMatch(/Could not complete 1 batch folder.*delete s3:\/\/.*b\.csv/);
 		expect(await keys(store)).toEqual([
 			'px/current/dt=20240101/_SUCCESS',
 			'px/current/dt=20240101/b.csv',
@@ -152,11 +153,14 @@ describe('PX Status Writer in the engine', () => {
 		expect(received.flat()).toHaveLength(4);
 
 		// The lease runs out; the next poll hands the folder on to be completed, not re-imported.
-		const state = staticData['node:Trigger'] as { lastCheck: number; marker: { leases: Record<string, { until: number }> } };
-		for (const lease of Object.values(state.marker.leases)) lease.until = 0;
-		state.lastCheck = 0;
-		const second = await runOnce(bucket, staticData);
-		expect(second.out[0].json).toMatchObject({ resumed: true, status: 'SUCCESS', attempt: 2 });
+		n8n.advance(16 * 60_000);
+		let second;
+		try {
+			second = await n8n.pollAndRun();
+		} finally {
+			n8n.dispose();
+		}
+		expect(outputOf(second!, 'PX Status Writer')[0].json).toMatchObject({ resumed: true, status: 'SUCCESS', attempt: 2 });
 		expect(received.flat()).toHaveLength(4);
 		expect(await keys(store)).toEqual([
 			'px/processed/20240101/_SUCCESS',

@@ -13,6 +13,7 @@ import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, pxF
 import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
 import { freePort } from './helpers/moto';
 import { startReceiver, type Receiver } from './helpers/http';
+import { PublishedWorkflow } from './helpers/published';
 import { gzip, motoEndpoint, newBucket, testSettings } from './helpers/s3';
 import { received } from './helpers/TestDestination.node';
 
@@ -59,18 +60,24 @@ async function runOnce(bucket: string, staticData: IDataObject = {}, creds = cre
 
 const keysOf = async (store: S3Store) => (await store.listObjects('')).map((o) => o.key).sort();
 const deliveredIds = () => received.flat().map((i) => String(i.json.id));
-const expireLeases = (staticData: IDataObject) => {
-	const state = staticData['node:Trigger'] as { lastCheck?: number; retryAt?: number; marker?: { leases: Record<string, { until: number }> } };
-	for (const lease of Object.values(state.marker?.leases ?? {})) lease.until = 0;
-	state.lastCheck = 0;
-	delete state.retryAt;
-};
+const MINUTE = 60_000;
+let published: PublishedWorkflow[] = [];
+afterEach(() => {
+	published.forEach((p) => p.dispose());
+	published = [];
+});
+/** The flow as n8n runs it when published: polls through n8n-core's poll executor, time passing on the trigger's clock. */
+function publishedFlow(bucket: string, creds = credentials()) {
+	const n8n = new PublishedWorkflow((staticData) => workflow(bucket, staticData), 'Trigger', creds);
+	published.push(n8n);
+	return n8n;
+}
 
 describe('S3 faults', () => {
 	it('a listing that fails mid-page hands nothing on; the next poll completes the batch once', async () => {
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(3)}\n`, 'b.csv': `${HEADER}\n${rows(2, 10)}\n` });
 		// Small pages, and the second page fails (500 four times: past the SDK's retries).
-		const staticData: IDataObject = {};
+		const n8n = publishedFlow(bucket);
 		const client = s3ClientFor(settingsFromCredential(credentials().s3InboundAwsApi as unknown as Record<string, unknown>));
 		// The page size is forced through the client, so the listing has several pages.
 		client.middlewareStack.add((next) => async (args) => {
@@ -80,16 +87,17 @@ describe('S3 faults', () => {
 		}, { step: 'initialize', name: `pageSize-${bucket}` });
 		proxy.rules.push({ method: 'GET', query: /continuation-token=/, times: 4, status: 500, code: 'InternalError' });
 		try {
-			await expect(poll(workflow(bucket, staticData), 'Trigger', credentials())).rejects.toThrow(new RegExp(`Could not reach S3 to list s3://${bucket}/px/current/|S3 is busy`));
+			// A passing fault: logged, no failed execution, nothing handed on or moved.
+			const { result, logs } = await captureLogs(async () => await n8n.poll());
+			expect(result).toEqual({ emitted: null });
+			expect(logs.join('\n')).toMatch(new RegExp(`Check failed \\(1 in a row.*(Could not reach S3 to list s3://${bucket}/px/current/|S3 is busy)`));
 			expect(await keysOf(store)).toContain('px/current/dt=20240101/_SUCCESS');
 			expect(received).toEqual([]);
-			// The retry comes within a minute, not after the interval.
-			const state = staticData['node:Trigger'] as { retryAt: number; failures: number };
-			expect(state.failures).toBe(1);
-			expect(state.retryAt - Date.now()).toBeLessThanOrEqual(60_000);
-			expireLeases(staticData);
-			const run = await runOnce(bucket, staticData);
+			// The retry comes a minute later, not after the 15-minute interval.
+			n8n.advance(61_000);
+			const run = await n8n.pollAndRun();
 			expect(runError(run!)).toBeUndefined();
+			expect(n8n.failedExecutions).toEqual([]);
 		} finally {
 			client.middlewareStack.remove(`pageSize-${bucket}`);
 		}
@@ -112,15 +120,15 @@ describe('S3 faults', () => {
 		const big = `${HEADER}\n${rows(20_000)}\n`;
 		const { bucket, store } = await seed({ 'big.csv': big });
 		proxy.rules.push({ method: 'GET', path: /big\.csv$/, cutAfterBytes: 5000, times: 99 });
-		const staticData: IDataObject = {};
-		const first = await runOnce(bucket, staticData);
+		const n8n = publishedFlow(bucket);
+		const first = await n8n.pollAndRun();
 		expect(runError(first!)).toMatch(/big\.csv/);
 		proxy.rules.length = 0;
 		expect(received).toEqual([]);
 		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
 		expect(await store.head('px/current/dt=20240101/big.csv')).toBeDefined();
-		expireLeases(staticData);
-		await runOnce(bucket, staticData);
+		n8n.advance(16 * MINUTE);
+		await n8n.pollAndRun();
 		expect(received.flat()).toHaveLength(20_000);
 		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n20000 records were uploaded\n');
 	}, 30_000);
@@ -138,8 +146,8 @@ describe('S3 faults', () => {
 	it('a delete refused after the copy leaves both copies; the next run completes without re-importing', async () => {
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
 		proxy.rules.push({ method: 'DELETE', path: /current\/dt=20240101\/a\.csv$/, status: 403, code: 'AccessDenied' });
-		const staticData: IDataObject = {};
-		const first = await runOnce(bucket, staticData);
+		const n8n = publishedFlow(bucket);
+		const first = await n8n.pollAndRun();
 		expect(runError(first!)).toMatch(/Access denied: this identity may not delete s3:\/\/.*a\.csv/);
 		expect(await keysOf(store)).toEqual([
 			'px/current/dt=20240101/_SUCCESS',
@@ -147,8 +155,8 @@ describe('S3 faults', () => {
 			'px/processed/20240101/.s3-inbound-batch.json',
 			'px/processed/20240101/a.csv',
 		]);
-		expireLeases(staticData);
-		const second = await runOnce(bucket, staticData);
+		n8n.advance(16 * MINUTE);
+		const second = await n8n.pollAndRun();
 		expect(outputOf(second!, 'PX Status Writer')[0].json).toMatchObject({ resumed: true, status: 'SUCCESS' });
 		expect(deliveredIds()).toEqual(['1', '2']);
 		expect(await keysOf(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv', 'px/processed/20240101/status.txt']);
@@ -157,13 +165,13 @@ describe('S3 faults', () => {
 	it('a failed status write is completed by the next run with the same status, one callback decision', async () => {
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n`, 'bad.csv': 'id,nope\n1,2\n' });
 		proxy.rules.push({ method: 'PUT', path: /status\.txt$/, times: 4, status: 500, code: 'InternalError' });
-		const staticData: IDataObject = {};
-		const first = await runOnce(bucket, staticData);
+		const n8n = publishedFlow(bucket);
+		const first = await n8n.pollAndRun();
 		expect(runError(first!)).toMatch(/status\.txt/);
 		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
 		expect(await store.head('px/current/dt=20240101/_SUCCESS')).toBeDefined();
-		expireLeases(staticData);
-		await runOnce(bucket, staticData);
+		n8n.advance(16 * MINUTE);
+		await n8n.pollAndRun();
 		expect(await store.readText('px/processed/20240101/status.txt')).toBe("ERROR\nParsing Errors:[\n       bad.csv: Unknown column: 'nope'\n]\n2 records were uploaded\n");
 		expect(deliveredIds()).toEqual(['1', '2']);
 		expect(receiver.requests).toHaveLength(1);
@@ -173,14 +181,14 @@ describe('S3 faults', () => {
 	it('an expired token during an import is reported clearly, and the batch is imported by the next run', async () => {
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
 		proxy.rules.push({ method: 'GET', path: /a\.csv$/, status: 400, code: 'ExpiredToken', times: 99 });
-		const staticData: IDataObject = {};
-		const first = await runOnce(bucket, staticData);
+		const n8n = publishedFlow(bucket);
+		const first = await n8n.pollAndRun();
 		expect(runError(first!)).toMatch(/session token expired while trying to read s3:\/\/.*a\.csv/);
 		expect(received).toEqual([]);
 		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
 		proxy.rules.length = 0;
-		expireLeases(staticData);
-		await runOnce(bucket, staticData);
+		n8n.advance(16 * MINUTE);
+		await n8n.pollAndRun();
 		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
 	});
 });
@@ -208,13 +216,13 @@ describe('process faults', () => {
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(3)}\n` });
 		// The journal cannot be written: the status writer stops before anything is decided.
 		proxy.rules.push({ method: 'PUT', path: /\.s3-inbound-batch\.json$/, status: 403, code: 'AccessDenied' });
-		const staticData: IDataObject = {};
-		const first = await runOnce(bucket, staticData);
+		const n8n = publishedFlow(bucket);
+		const first = await n8n.pollAndRun();
 		expect(runError(first!)).toBeDefined();
 		expect(await store.head('px/processed/20240101/status.txt')).toBeUndefined();
 		const firstKeys = received.flat().map((i) => idempotencyKey(i.json[IMPORT_KEY] as ImportMetadata));
-		expireLeases(staticData);
-		await runOnce(bucket, staticData);
+		n8n.advance(16 * MINUTE);
+		await n8n.pollAndRun();
 		const deliveries = received.map((batch) => batch.map((i) => i.json[IMPORT_KEY] as ImportMetadata));
 		expect(deliveries).toHaveLength(2);
 		expect(deliveries[1].map(idempotencyKey)).toEqual(firstKeys);
@@ -225,10 +233,9 @@ describe('process faults', () => {
 
 	it('two overlapping polls hand a folder on once', async () => {
 		const { bucket } = await seed({ 'a.csv': `${HEADER}\n${rows(5_000)}\n` });
-		const staticData: IDataObject = {};
-		const wf = workflow(bucket, staticData);
-		const [a, b] = await Promise.all([poll(wf, 'Trigger', credentials()), poll(wf, 'Trigger', credentials())]);
-		const handed = [a, b].filter((d) => d !== null);
+		const n8n = publishedFlow(bucket);
+		const [a, b] = await Promise.all([n8n.poll(), n8n.poll()]);
+		const handed = [a.emitted, b.emitted].filter((d) => d !== null);
 		expect(handed).toHaveLength(1);
 		expect(handed[0]![0].map((i) => (i.json[IMPORT_KEY] as ImportMetadata).file.key)).toEqual(['px/current/dt=20240101/a.csv']);
 	});

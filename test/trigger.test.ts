@@ -2,7 +2,14 @@ import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
 
 import { importOf, isFileToRead } from '../lib/importMetadata';
 import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES, type TestCredentials } from './helpers/engine';
+import { PublishedWorkflow } from './helpers/published';
 import { gzip, newBucket, testSettings } from './helpers/s3';
+
+const MINUTE = 60_000;
+/** Published workflows of the running test: their clocks are put back after it. */
+const publishedInTest: PublishedWorkflow[] = [];
+const track = (published: PublishedWorkflow) => (publishedInTest.push(published), published);
+afterEach(() => publishedInTest.splice(0).forEach((p) => p.dispose()));
 
 function credentials(): TestCredentials {
 	const s = testSettings();
@@ -118,12 +125,12 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 	it('names the file and line of bad input, delivers none of its rows, and reports a bad version once', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('bad.csv', 'a,b\n1,2\n3,4,5\n');
-		const workflow = singleFileWorkflow(bucket, 'bad.csv', {});
-		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		const n8n = track(new PublishedWorkflow((sd) => singleFileWorkflow(bucket, 'bad.csv', sd), 'Trigger', credentials()));
+		const run = (await n8n.pollAndRun())!;
 		expect(runError(run)).toContain(`s3://${bucket}/bad.csv: line 3: the row has 3 fields but the header has 2`);
 		expect(outputOf(run, 'Destination')).toEqual([]);
-		((workflow.staticData as IDataObject)['node:Trigger'] as IDataObject).lastCheck = 0;
-		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
+		n8n.advance(61 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
 	});
 
 	it('a workflow published before the first upload imports the file at the next poll, not after the interval', async () => {
@@ -153,11 +160,10 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 
 	it('hands ready folders on oldest first, files in name order, each once; unready folders wait', async () => {
 		const { bucket } = await seed();
-		const staticData: IDataObject = {};
-		const workflow = markerWorkflow(`${bucket}/sub`, staticData);
-		const data = await poll(workflow, 'Trigger', credentials());
+		const n8n = track(new PublishedWorkflow((sd) => markerWorkflow(`${bucket}/sub`, sd), 'Trigger', credentials()));
+		const data = (await n8n.poll()).emitted;
 		expectFileItems(data, ['sub/px/current/dt=20240101/a.csv.gz', 'sub/px/current/dt=20240101/b.csv', 'sub/px/current/dt=20240103/users.csv.gz']);
-		const run = await execute(workflow, 'Trigger', data!, credentials());
+		const run = await execute(markerWorkflow(`${bucket}/sub`, {}), 'Trigger', data!, credentials());
 		const seen = outputOf(run, 'Destination').map((i) => {
 			const meta = importOf(i.json)!;
 			return `${meta.file.batch?.folderName}/${meta.file.key.split('/').pop()}#${meta.row}:${String(i.json.id)}`;
@@ -171,22 +177,19 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 		const batch = importOf(data![0][0].json)!.file.batch!;
 		expect(batch.processedFolder).toBe('sub/px/processed/20240101/');
 		expect(batch.attempt).toBe(1);
-		// Within the lease, even once the interval is up, nothing is handed on again.
-		((staticData['node:Trigger'] as IDataObject).lastCheck as number) = 0;
-		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
+		// Within the lease (60 minutes), even once the interval is up, nothing is handed on again.
+		n8n.advance(16 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
 	});
 
 	it('hands a folder on again once its lease runs out while it is still under current/', async () => {
 		const { bucket } = await seed();
-		const staticData: IDataObject = {};
-		const workflow = markerWorkflow(`${bucket}/sub`, staticData, { leaseMinutes: 1 });
-		await poll(workflow, 'Trigger', credentials());
-		const state = staticData['node:Trigger'] as { lastCheck: number; marker: { leases: Record<string, { until: number }> } };
-		state.lastCheck = 0;
-		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
-		for (const lease of Object.values(state.marker.leases)) lease.until = Date.now() - 1;
-		state.lastCheck = 0;
-		const again = await poll(workflow, 'Trigger', credentials());
+		const n8n = track(new PublishedWorkflow((sd) => markerWorkflow(`${bucket}/sub`, sd, { leaseMinutes: 30 }), 'Trigger', credentials()));
+		await n8n.poll();
+		n8n.advance(16 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
+		n8n.advance(16 * MINUTE);
+		const again = (await n8n.poll()).emitted;
 		const batches = new Set(again![0].map((i) => importOf(i.json)!.file.batch!.folderName));
 		expect([...batches]).toEqual(['dt=20240101', 'dt=20240103']);
 		expect(importOf(again![0][0].json)!.file.batch!.attempt).toBe(2);
@@ -230,13 +233,12 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 		const { bucket, store } = await newBucket();
 		await store.write('px/current/daily-2024-01-01/a.csv', 'id\n1\n');
 		await store.write('px/current/daily-2024-01-01/_SUCCESS', '');
-		const staticData: IDataObject = {};
-		const workflow = markerWorkflow(bucket, staticData);
-		const first = await captureLogs(async () => await poll(workflow, 'Trigger', credentials()));
-		expect(first.result).toBeNull();
-		expect(first.logs).toEqual([expect.stringMatching(/^warn: Marker folders: s3:\/\/.*\/px\/current\/daily-2024-01-01\/ is not processed: the folder name 'daily-2024-01-01' is not dt=YYYYMMDD/)]);
-		((staticData['node:Trigger'] as IDataObject).lastCheck as number) = 0;
-		const second = await captureLogs(async () => await poll(workflow, 'Trigger', credentials()));
+		const n8n = track(new PublishedWorkflow((sd) => markerWorkflow(bucket, sd), 'Trigger', credentials()));
+		const first = await captureLogs(async () => await n8n.poll());
+		expect(first.result.emitted).toBeNull();
+		expect(first.logs).toEqual([expect.stringMatching(/^warn: Trigger: Marker folders: s3:\/\/.*\/px\/current\/daily-2024-01-01\/ is not processed: the folder name 'daily-2024-01-01' is not dt=YYYYMMDD/)]);
+		n8n.advance(16 * MINUTE);
+		const second = await captureLogs(async () => await n8n.poll());
 		expect(second.logs).toEqual([]);
 		expect(await store.head('px/current/daily-2024-01-01/a.csv')).toBeDefined();
 	});

@@ -8,9 +8,12 @@ import { fileItem, sampleFile } from './fileItems';
 /** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
 export interface TriggerState {
 	lastCheck?: number;
-	/** After a failed check: how many in a row, and when to try again (sooner than the interval). */
+	/** After a failed check: how many in a row, since when, and when to try again (sooner than the interval). */
 	failures?: number;
+	failingSince?: number;
 	retryAt?: number;
+	/** The lasting fault has been reported (one failed execution); later failed checks stay quiet. */
+	faultReported?: boolean;
 	file?: OverwriteState;
 	marker?: MarkerState;
 }
@@ -27,6 +30,8 @@ export interface PollResult {
 	/** For a test run that finds nothing: what to tell the user. */
 	nothingToImport?: string;
 	hint?: string;
+	/** The check was not due: nothing was looked at (so nothing succeeded or failed). */
+	notDue?: boolean;
 }
 
 interface Common {
@@ -36,6 +41,9 @@ interface Common {
 	state: TriggerState;
 	now: number;
 	read: ReadSettings;
+	/** A fault is reported (thrown: one failed execution) at this many failed checks in a row. */
+	reportFaultAfter?: number;
+	warn: (message: string) => void;
 }
 
 /** Poll schedules fire a little early or late; a check this close to its time counts as due. */
@@ -57,19 +65,48 @@ function problemItem(file: ImportFile): Record<string, unknown> {
 /**
  * Runs a check; after a failure the next try comes after 1, 2, 4... minutes, never later than
  * the interval, so a passing fault is retried soon and a lasting one is not hammered.
+ *
+ * Passing faults stay quiet: a failed check is logged and the poll returns nothing, until
+ * `reportFaultAfter` checks in a row have failed (a fault that needs the user is reported at its
+ * first failure). Then the fault is thrown once (n8n records one
+ * failed execution and runs the error workflow), naming the cause, since when, and the next try;
+ * later failures of the same fault are logged only, until a check succeeds. (Under n8n's default
+ * poll persistence a thrown poll's state is kept in memory, so "reported" holds; with the opt-in
+ * durable poll cursors n8n discards a thrown poll's state and backs off by itself, so a lasting
+ * fault is reported at each of n8n's backoff retries instead of once.)
  */
 export async function withRetrySchedule(o: Common, check: () => Promise<PollResult>): Promise<PollResult> {
 	if (o.manual) return await check();
 	try {
 		const result = await check();
+		if (result.notDue) return result;
+		if (o.state.failures) o.warn(`The check succeeds again after ${o.state.failures === 1 ? '1 failed check' : `${o.state.failures} failed checks`}.`);
 		delete o.state.failures;
+		delete o.state.failingSince;
 		delete o.state.retryAt;
+		delete o.state.faultReported;
 		return result;
 	} catch (error) {
 		const failures = (o.state.failures ?? 0) + 1;
 		o.state.failures = failures;
+		o.state.failingSince ??= o.now;
 		o.state.retryAt = o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
-		throw error;
+		const e = error as Error & { hint?: string };
+		const since = new Date(o.state.failingSince).toISOString();
+		const next = new Date(o.state.retryAt).toISOString();
+		// A passing fault (network, throttling, 5xx, an expiring session) may clear by itself; one
+		// that needs the user (no such bucket, access denied, a wrong key) is reported at once.
+		const transient = (error as { transient?: unknown }).transient === true;
+		const reportAfter = transient ? Math.max(1, o.reportFaultAfter ?? 3) : 1;
+		if (o.state.faultReported || failures < reportAfter) {
+			o.warn(
+				`Check failed (${failures} in a row, since ${since}); next try at ${next}${o.state.faultReported ? ' (already reported)' : `; reported as a failed execution if it still fails at check ${reportAfter}`}: ${e.message}`,
+			);
+			return { items: [] };
+		}
+		o.state.faultReported = true;
+		e.hint = `${e.hint ? `${e.hint} ` : ''}Failing since ${since} (${failures} checks in a row). The trigger keeps trying (next at ${next}) and reports this fault once; imports resume by themselves when it clears.`;
+		throw e;
 	}
 }
 
@@ -87,7 +124,7 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 	const key = o.key.replace(/^\/+/, '');
 	const configHash = configFingerprint(o.downstream, o.ownParameters);
 	const mappingChanged = o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
-	if (!o.manual && !mappingChanged && !due(o.state, o.now, o.intervalMs)) return { items: [] };
+	if (!o.manual && !mappingChanged && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const store = o.storeFor(bucket);
@@ -130,13 +167,12 @@ export interface MarkerFolderOptions extends Common {
 	/** No further folder is started once this many data files are handed on (a folder is never split). */
 	maxFilesPerRun: number;
 	budgetMs: number;
-	warn: (message: string) => void;
 }
 
 /** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
 export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
 	const started = Date.now();
-	if (!o.manual && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs)) return { items: [] };
+	if (!o.manual && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const { bucket, prefix } = splitBucketPath(o.bucketPath);

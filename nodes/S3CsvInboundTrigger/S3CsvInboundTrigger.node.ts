@@ -155,6 +155,15 @@ export class S3CsvInboundTrigger implements INodeType {
 						description: 'How the files’ bytes are decoded; handed on with each file to the node that reads it',
 					},
 					{
+						displayName: 'Failed Checks Before Error',
+						name: 'reportFaultAfter',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 3,
+						description:
+							'A passing S3 fault (network, throttling, 5xx) is retried after 1, 2, 4… minutes and only logged; if this many checks in a row fail, it becomes one failed execution (and runs the error workflow), naming the cause and the next try. Faults that need you, such as a missing bucket or denied access, are reported at once.',
+					},
+					{
 						displayName: 'Lease (Minutes)',
 						name: 'leaseMinutes',
 						type: 'number',
@@ -225,7 +234,17 @@ export class S3CsvInboundTrigger implements INodeType {
 		};
 		const logger = this.logger;
 		try {
-			const common = { intervalMs, manual, state, now: Date.now(), read, storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket) };
+			const warn = (message: string) => logger.warn(redact(`${this.getNode().name}: ${message}`, secrets));
+			const common = {
+				intervalMs,
+				manual,
+				state,
+				now: Date.now(),
+				read,
+				reportFaultAfter: Number(options.reportFaultAfter ?? 3),
+				warn,
+				storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket),
+			};
 			const result = await withRetrySchedule(common, async () =>
 				mode === 'singleFile'
 					? await runSingleFile({
@@ -246,7 +265,6 @@ export class S3CsvInboundTrigger implements INodeType {
 							maxFolders: Number(options.maxFolders ?? 10),
 							maxFilesPerRun: Number(options.maxFilesPerRun ?? 5),
 							budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
-							warn: (message) => logger.warn(redact(message, secrets)),
 						}),
 			);
 			if (result.items.length === 0) {
