@@ -115,7 +115,7 @@ describe('PX Status Writer in the engine', () => {
 		// The API key appears nowhere but in the request header.
 		const everything = [JSON.stringify(out), ...logs, ...(await Promise.all((await keys(store)).map((k) => store.readText(k))))].join('\n');
 		expect(everything).not.toContain(API_KEY);
-		expect(logs.join('\n')).toMatch(/status callback for px\/processed\/20240101\/ failed after 1 attempts: the endpoint answered 401/);
+		expect(logs.join('\n')).toMatch(/status callback for px\/processed\/20240101\/ failed \(1 attempts in 1 runs since .*\): the endpoint answered 401 Unauthorized\. The batch stays open \(its marker under current\/\); a later run sends it again at /);
 	});
 
 	it('a move interrupted after the copy is completed by the next run: nothing lost, nothing duplicated, same status', async () => {

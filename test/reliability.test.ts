@@ -198,17 +198,68 @@ describe('callback faults', () => {
 		['down (connection refused)', async () => `http://127.0.0.1:${await freePort()}/prd/data-export`, /could not reach the endpoint: ECONNREFUSED/, 3],
 		['slow (times out)', async () => ((receiver.delayMs = 2500), receiver.url), /no answer within 1000 ms/, 3],
 		['401', async () => ((receiver.answers = [401]), receiver.url), /answered 401/, 1],
-	])('endpoint %s: reported, and the status file and move still happen', async (_name, setup, error, attempts) => {
+	])('endpoint %s: reported; status file and data files done, the batch kept open for a later run to send the callback', async (_name, setup, error, attempts) => {
 		const url = await setup();
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
 		const run = await runOnce(bucket, {}, credentials(url));
-		const out = outputOf(run!, 'PX Status Writer')[0].json as { callback: { delivered: boolean; attempts: number; error: string } };
+		expect(runError(run!)).toBeUndefined();
+		const out = outputOf(run!, 'PX Status Writer')[0].json as { callback: { delivered: boolean; attempts: number; error: string; pending: { retryAt: string } } };
 		expect(out.callback.delivered).toBe(false);
 		expect(out.callback.attempts).toBe(attempts);
 		expect(out.callback.error).toMatch(error);
+		expect(Date.parse(out.callback.pending.retryAt) - Date.now()).toBeGreaterThan(4 * MINUTE);
 		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n1 records were uploaded\n');
-		expect((await keysOf(store)).filter((k) => k.includes('/current/'))).toEqual([]);
+		expect((await keysOf(store)).filter((k) => k.includes('/current/'))).toEqual(['px/current/dt=20240101/_SUCCESS']);
+		const journal = JSON.parse((await store.readText('px/processed/20240101/.s3-inbound-batch.json'))!) as { pendingCallback: { runs: number; attempts: number } };
+		expect(journal.pendingCallback).toMatchObject({ runs: 1, attempts });
 	});
+
+	it('a callback endpoint down for an hour hears about the batch from a later run: same body and idempotency key, imported once', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		receiver.answers = [503];
+		const n8n = publishedFlow(bucket);
+		const first = await n8n.pollAndRun();
+		expect(outputOf(first!, 'PX Status Writer')[0].json).toMatchObject({ status: 'SUCCESS', callback: { delivered: false, status: 503 } });
+		// Not handed on before its retry time (5 minutes), even when the lease is up.
+		n8n.advance(2 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
+		// Still down at the next try: another 10 minutes.
+		n8n.advance(16 * MINUTE);
+		const second = await n8n.pollAndRun();
+		expect(outputOf(second!, 'PX Status Writer')[0].json).toMatchObject({ resumed: true, callback: { delivered: false } });
+		receiver.answers = [200];
+		n8n.advance(61 * MINUTE);
+		const third = await n8n.pollAndRun();
+		expect(runError(third!)).toBeUndefined();
+		expect(outputOf(third!, 'PX Status Writer')[0].json).toMatchObject({ resumed: true, status: 'SUCCESS', callback: { delivered: true, status: 200 } });
+		expect(deliveredIds()).toEqual(['1', '2']);
+		expect(await keysOf(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv', 'px/processed/20240101/status.txt']);
+		// Every try sent the same callback, with the key from the credential.
+		expect(receiver.requests.length).toBeGreaterThanOrEqual(3);
+		expect(new Set(receiver.requests.map((r) => `${r.body}|${String(r.headers['idempotency-key'])}|${String(r.headers['x-api-key'])}`)).size).toBe(1);
+		expect(receiver.requests[0].headers['x-api-key']).toBe(API_KEY);
+		expect(n8n.failedExecutions).toEqual([]);
+	}, 30_000);
+
+	it('a callback never delivered within the retry limit: the batch is closed without it, and the execution fails naming it', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(1)}\n` });
+		receiver.answers = [500];
+		const n8n = new PublishedWorkflow(
+			(staticData) => pxFlow(bucket, staticData, { destination: { replaceJson: false }, statusWriterOptions: { retryDelayMs: 5, maxAttempts: 1, callbackRetryHours: 1 } }),
+			'Trigger',
+			credentials(),
+		);
+		published.push(n8n);
+		expect(runError((await n8n.pollAndRun())!)).toBeUndefined();
+		let last;
+		for (let i = 0; i < 6 && (await store.head('px/current/dt=20240101/_SUCCESS')); i++) {
+			n8n.advance(61 * MINUTE);
+			last = await n8n.pollAndRun();
+		}
+		expect(runError(last!)).toMatch(/Gave up on the status callback of 1 batch folder: px\/processed\/20240101\/: the status callback was not delivered \(2 attempts in 2 runs since .*; last: the endpoint answered 500/);
+		expect(runError(last!)).not.toContain(API_KEY);
+		expect(await keysOf(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv', 'px/processed/20240101/status.txt']);
+	}, 30_000);
 });
 
 describe('process faults', () => {

@@ -8,9 +8,22 @@ export interface CallbackBody {
 	message: string;
 }
 
+/** The HTTP answer the sender needs; whatever sends the request (n8n's request helpers) gives it. */
+export interface CallbackResponse {
+	statusCode: number;
+	statusMessage?: string;
+	headers?: Record<string, unknown>;
+}
+
+/**
+ * Sends one POST of a JSON body, adding the credential's authentication (the x-api-key header);
+ * resolves with any HTTP answer, rejects on network errors and timeouts. In the nodes this is
+ * n8n's `httpRequestWithAuthentication` with the Import Status Callback API credential.
+ */
+export type PostJson = (request: { url: string; body: CallbackBody; headers: Record<string, string>; timeoutMs: number }) => Promise<CallbackResponse>;
+
 export interface CallbackRequest {
 	url: string;
-	apiKey?: string;
 	body: CallbackBody;
 	/** The same for every delivery of the same batch, so the receiver can drop repeats. */
 	idempotencyKey: string;
@@ -47,40 +60,41 @@ function retryable(status: number): boolean {
 }
 
 /**
- * Sends the callback. A 2xx answer is success; network errors, timeouts, 408, 429 and 5xx are retried
- * with bounded backoff (honouring Retry-After up to the cap); other answers are not retried.
- * Never throws: the result says what happened, without the API key.
+ * Sends the callback through `post`. A 2xx answer is success; network errors, timeouts, 408, 429
+ * and 5xx are retried with bounded backoff (honouring Retry-After up to the cap); other answers are
+ * not retried in this run. Never throws: the result says what happened, without the API key.
  */
-export async function sendCallback(request: CallbackRequest): Promise<CallbackResult> {
-	const payload = JSON.stringify(request.body);
+export async function sendCallback(request: CallbackRequest, post: PostJson): Promise<CallbackResult> {
 	let attempts = 0;
 	let last: CallbackResult = { delivered: false, attempts: 0 };
 	while (attempts < Math.max(1, request.maxAttempts)) {
 		attempts++;
 		let wait = Math.min(30_000, request.retryDelayMs * 2 ** (attempts - 1));
 		try {
-			const response = await fetch(request.url, {
-				method: 'POST',
-				headers: {
-					'content-type': 'application/json',
-					'idempotency-key': request.idempotencyKey,
-					...(request.apiKey ? { 'x-api-key': request.apiKey } : {}),
-				},
-				body: payload,
-				signal: AbortSignal.timeout(request.timeoutMs),
+			const response = await post({
+				url: request.url,
+				body: request.body,
+				headers: { 'content-type': 'application/json', 'idempotency-key': request.idempotencyKey },
+				timeoutMs: request.timeoutMs,
 			});
-			await response.arrayBuffer().catch(() => undefined);
-			if (response.ok) return { delivered: true, attempts, status: response.status };
-			last = { delivered: false, attempts, status: response.status, error: `the endpoint answered ${response.status} ${response.statusText}`.trim() };
-			if (!retryable(response.status)) return last;
-			const retryAfter = Number(response.headers.get('retry-after'));
+			const status = response.statusCode;
+			if (status >= 200 && status < 300) return { delivered: true, attempts, status };
+			last = { delivered: false, attempts, status, error: `the endpoint answered ${status} ${response.statusMessage ?? ''}`.trim() };
+			if (!retryable(status)) return last;
+			const retryAfter = Number(response.headers?.['retry-after']);
 			if (Number.isFinite(retryAfter) && retryAfter > 0) wait = Math.min(30_000, retryAfter * 1000);
 		} catch (error) {
-			const e = error as Error;
-			const reason = e.name === 'TimeoutError' ? `no answer within ${request.timeoutMs} ms` : (networkCode(e) ?? e.message);
-			last = { delivered: false, attempts, error: `could not reach the endpoint: ${reason}` };
+			last = { delivered: false, attempts, error: `could not reach the endpoint: ${unreachableReason(error, request.timeoutMs)}` };
 		}
 		if (attempts < request.maxAttempts) await sleep(wait);
 	}
 	return last;
+}
+
+/** Why a request got no HTTP answer: a timeout, or the system error code, never the request itself. */
+export function unreachableReason(error: unknown, timeoutMs: number): string {
+	const code = networkCode(error);
+	const text = `${(error as Error)?.message ?? ''} ${code ?? ''}`;
+	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout|TimeoutError/i.test(text)) return `no answer within ${timeoutMs} ms`;
+	return code ?? (error as Error)?.message ?? String(error);
 }

@@ -23,6 +23,33 @@ export interface BatchJournal {
 	claim?: string;
 	/** The objects decided on, in the versions decided on: only these move. */
 	files?: Array<{ key: string; etag: string }>;
+	/** A status callback not delivered yet: later runs retry it, with the same body and key. */
+	pendingCallback?: PendingCallback;
+}
+
+/**
+ * A callback that failed in the run that closed its batch. The batch stays open (its marker under
+ * current/, its journal kept) and the trigger hands it on again at `retryAt`; a later run sends
+ * the same callback again, until it is delivered or `giveUpAt` has passed.
+ */
+export interface PendingCallback {
+	since: string;
+	giveUpAt: string;
+	retryAt: string;
+	/** Runs that tried, and attempts in all. */
+	runs: number;
+	attempts: number;
+	lastError?: string;
+}
+
+export interface CompleteOptions {
+	/** How long an undelivered callback is retried by later runs (default 24 hours). */
+	callbackRetryLimitMs?: number;
+}
+
+/** The wait before a later run retries a callback: 5, 10, 20, 40 minutes, then hourly. */
+export function callbackRetryDelayMs(runs: number): number {
+	return Math.min(60, 5 * 2 ** Math.max(0, runs - 1)) * 60_000;
 }
 
 export interface CompletedBatch {
@@ -32,6 +59,10 @@ export interface CompletedBatch {
 	callback?: CallbackResult;
 	/** Objects left under current/: they arrived (or changed) after the batch was closed, and were not imported. */
 	leftInCurrent: string[];
+	/** The callback failed and is retried by a later run; the marker stays under current/ till then. */
+	callbackPending?: PendingCallback;
+	/** The callback was retried until the limit and not delivered: the batch was closed without it. */
+	callbackGaveUp?: PendingCallback;
 }
 
 /** A run that found the batch owned by another run, or already closed: it did nothing to the folder. */
@@ -64,12 +95,16 @@ export async function readJournal(store: S3Store, batch: Pick<ImportBatch, 'proc
  * marker was rewritten, does nothing to the folder. The journal names the exact objects (and
  * versions) decided on: an object that arrived after the marker, or a data file changed since it
  * was listed, stays under current/ and is named in status.txt.
+ *
+ * A callback that fails keeps the batch open (marker and journal stay) for a later run to send it
+ * again, until it is delivered or the retry limit has passed; then the batch closes without it.
  */
 export async function completeBatch(
 	store: S3Store,
 	batch: ImportBatch,
 	outcome: BatchOutcome | undefined,
 	sendCallback: ((journal: BatchJournal) => Promise<CallbackResult>) | undefined,
+	options: CompleteOptions = {},
 ): Promise<CompletedBatch | SkippedBatch> {
 	const journalKey = `${batch.processedFolder}${JOURNAL_FILE}`;
 	let journal = await readJournal(store, batch);
@@ -146,6 +181,27 @@ export async function completeBatch(
 			: `Left in current/ (arrived or changed after the batch was closed; not imported):[\n${leftInCurrent.map((k, i) => `       ${k.slice(batch.folder.length)}${i < leftInCurrent.length - 1 ? ',' : ''}`).join('\n')}\n]\n`;
 	await store.write(`${batch.processedFolder}${STATUS_FILE}`, journal.status + note);
 	const callback = sendCallback ? await sendCallback(journal) : undefined;
+	let callbackGaveUp: PendingCallback | undefined;
+	if (callback && !callback.delivered) {
+		// At least once across runs: the batch stays open with its journal, and a later run sends the
+		// same callback again (the trigger hands the batch on at retryAt), until the limit.
+		const now = Date.now();
+		const before = journal.pendingCallback;
+		const pending: PendingCallback = {
+			since: before?.since ?? new Date(now).toISOString(),
+			giveUpAt: before?.giveUpAt ?? new Date(now + (options.callbackRetryLimitMs ?? 24 * 3_600_000)).toISOString(),
+			retryAt: '',
+			runs: (before?.runs ?? 0) + 1,
+			attempts: (before?.attempts ?? 0) + callback.attempts,
+			lastError: callback.error,
+		};
+		pending.retryAt = new Date(now + callbackRetryDelayMs(pending.runs)).toISOString();
+		if (now < Date.parse(pending.giveUpAt)) {
+			await store.write(journalKey, JSON.stringify({ ...journal, pendingCallback: pending }, null, 2));
+			return { journal, resumed, moved, callback, leftInCurrent, callbackPending: pending };
+		}
+		callbackGaveUp = pending;
+	}
 	// The marker goes last, and only the one decided on: a marker written again is a new upload.
 	const marker = inFolder.find((o) => o.key === batch.markerKey) ?? (await store.head(batch.markerKey));
 	if (marker && (!journal.markerLastModified || marker.lastModified?.toISOString() === journal.markerLastModified)) {
@@ -153,5 +209,5 @@ export async function completeBatch(
 		moved++;
 	}
 	await store.delete(journalKey);
-	return { journal, resumed, moved, callback, leftInCurrent };
+	return { journal, resumed, moved, callback, leftInCurrent, ...(callbackGaveUp ? { callbackGaveUp } : {}) };
 }

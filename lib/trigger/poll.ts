@@ -229,8 +229,13 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 				delete plan.state.leases[folder.folder];
 				continue;
 			}
-			handed++;
 			const batchItems = await batchItemsOf(store, folder.dataFiles, batch, o);
+			if ('waitUntil' in batchItems) {
+				// Leased until then, so it is not looked at again before (nor counted as handed on).
+				plan.state.leases[folder.folder] = { until: batchItems.waitUntil, attempt: previousLeases[folder.folder]?.attempt ?? 0 };
+				continue;
+			}
+			handed++;
 			for (const item of batchItems) items.push(item);
 			filesHanded += folder.dataFiles.length;
 		}
@@ -266,10 +271,14 @@ async function batchItemsOf(
 	dataFiles: Array<{ key: string; size: number; etag: string; lastModified?: Date }>,
 	batch: ImportBatch,
 	o: MarkerFolderOptions,
-): Promise<Array<Record<string, unknown>>> {
+): Promise<Array<Record<string, unknown>> | { waitUntil: number }> {
 	const fileFor = (key: string, error?: string): ImportFile => ({ bucket: batch.bucket, key, etag: '', size: 0, batch, ...(error ? { error } : {}) });
 	// A journaled batch only needs completing, even when its data files have already moved on.
-	if (!o.manual && (await readJournal(store, batch))) {
+	const journal = o.manual ? undefined : await readJournal(store, batch);
+	if (journal) {
+		// Its callback waits for its next try: handed on then, not before.
+		const retryAt = journal.pendingCallback ? Date.parse(journal.pendingCallback.retryAt) : Number.NaN;
+		if (retryAt > o.now) return { waitUntil: retryAt };
 		delete batch.error;
 		batch.resume = true;
 		return [problemItem(fileFor(batch.markerKey))];

@@ -10,7 +10,7 @@ import {
 } from 'n8n-workflow';
 
 import { importOf, type ImportMetadata } from '../../lib/importMetadata';
-import { sendCallback } from '../../lib/px/callback';
+import { sendCallback, type CallbackResponse, type PostJson } from '../../lib/px/callback';
 import { completeBatch } from '../../lib/px/complete';
 import { BatchCollector, decideOutcome } from '../../lib/px/outcome';
 import { redact } from '../../lib/redact';
@@ -60,9 +60,32 @@ export class PxStatusWriter implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
+					{
+						displayName: 'Callback Attempts per Run',
+						name: 'maxAttempts',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 10 },
+						default: 4,
+						description: 'Network errors, timeouts, 408, 429 and 5xx answers are retried within the run up to this many attempts in all',
+					},
+					{
+						displayName: 'Callback Retry Delay (Ms)',
+						name: 'retryDelayMs',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 1000,
+						description: 'The first retry’s delay within a run; it doubles with each retry, up to 30 s',
+					},
+					{
+						displayName: 'Callback Retry Limit (Hours)',
+						name: 'callbackRetryHours',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 24,
+						description:
+							'A callback still not delivered at the end of its run keeps the batch open (its marker stays under current/) and is sent again by later runs, after 5, 10, 20, 40 minutes and then hourly, with the same body and idempotency key. After this long the batch is closed without it and the execution fails, naming the callback. 0 gives up at the end of the first run.',
+					},
 					{ displayName: 'Callback Timeout (Seconds)', name: 'timeoutSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
-					{ displayName: 'Callback Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 4, description: 'Network errors, 429 and 5xx answers are retried up to this many attempts in all' },
-					{ displayName: 'Callback Retry Delay (Ms)', name: 'retryDelayMs', type: 'number', typeOptions: { minValue: 0 }, default: 1000, description: 'The first retry’s delay; it doubles with each retry, up to 30 s' },
 				],
 			},
 		],
@@ -89,6 +112,19 @@ export class PxStatusWriter implements INodeType {
 		const callbackCredential = callbackOn ? await this.getCredentials('importStatusCallbackApi') : undefined;
 		const apiKey = callbackCredential?.apiKey as string | undefined;
 		const secrets = [...secretsOf(settings), apiKey];
+		// Through n8n's request helpers: the credential's own authentication (x-api-key), n8n's proxy
+		// settings and outbound-request rules.
+		const post: PostJson = async (request) =>
+			(await this.helpers.httpRequestWithAuthentication.call(this, 'importStatusCallbackApi', {
+				method: 'POST',
+				url: request.url,
+				body: request.body,
+				json: true,
+				headers: request.headers,
+				timeout: request.timeoutMs,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+			})) as CallbackResponse;
 
 		// Rows whose destination replaced their JSON are traced back, through n8n's paired items, to
 		// the nearest node that emitted them with their import metadata (the Field Mapper).
@@ -152,6 +188,8 @@ export class PxStatusWriter implements INodeType {
 
 		const results: INodeExecutionData[] = [];
 		const failures: string[] = [];
+		/** Callbacks given up after their retry limit: the batches are closed without them. */
+		const undelivered: string[] = [];
 		for (const tally of collector.all()) {
 			const batch = tally.batch;
 			const store = new S3Store(s3ClientFor(settings), batch.bucket);
@@ -163,16 +201,19 @@ export class PxStatusWriter implements INodeType {
 					outcome,
 					callbackOn
 						? async (journal) =>
-								await sendCallback({
-									url: String(callbackCredential?.url ?? ''),
-									apiKey,
-									body: journal.callback,
-									idempotencyKey: journal.idempotencyKey,
-									timeoutMs: Number(options.timeoutSeconds ?? 10) * 1000,
-									maxAttempts: Number(options.maxAttempts ?? 4),
-									retryDelayMs: Number(options.retryDelayMs ?? 1000),
-								})
+								await sendCallback(
+									{
+										url: String(callbackCredential?.url ?? ''),
+										body: journal.callback,
+										idempotencyKey: journal.idempotencyKey,
+										timeoutMs: Number(options.timeoutSeconds ?? 10) * 1000,
+										maxAttempts: Number(options.maxAttempts ?? 4),
+										retryDelayMs: Number(options.retryDelayMs ?? 1000),
+									},
+									post,
+								)
 						: undefined,
+					{ callbackRetryLimitMs: Number(options.callbackRetryHours ?? 24) * 3_600_000 },
 				);
 				if ('skipped' in done) {
 					this.logger.warn(`PX Status Writer: ${batch.folder}: ${done.skipped}`);
@@ -185,8 +226,23 @@ export class PxStatusWriter implements INodeType {
 				if (done.leftInCurrent.length > 0) {
 					this.logger.warn(`PX Status Writer: ${batch.folder}: left in current/ (arrived or changed after the batch was closed, not imported): ${done.leftInCurrent.join(', ')}`);
 				}
-				if (done.callback && !done.callback.delivered) {
-					this.logger.warn(redact(`PX Status Writer: the status callback for ${batch.processedFolder} failed after ${done.callback.attempts} attempts: ${done.callback.error}`, secrets));
+				if (done.callbackPending) {
+					const p = done.callbackPending;
+					this.logger.warn(
+						redact(
+							`PX Status Writer: the status callback for ${batch.processedFolder} failed (${p.attempts} attempts in ${p.runs} runs since ${p.since}): ${p.lastError}. The batch stays open (its marker under current/); a later run sends it again at ${p.retryAt}, until ${p.giveUpAt}.`,
+							secrets,
+						),
+					);
+				}
+				if (done.callbackGaveUp) {
+					const p = done.callbackGaveUp;
+					undelivered.push(
+						redact(
+							`${batch.processedFolder}: the status callback was not delivered (${p.attempts} attempts in ${p.runs} runs since ${p.since}; last: ${p.lastError}). The batch is closed with status ${done.journal.success ? 'SUCCESS' : 'ERROR'} in status.txt; tell the customer another way, or check the Import Status Callback API credential`,
+							secrets,
+						),
+					);
 				}
 				results.push({
 					pairedItem: firstItemOf.get(batch.folder),
@@ -200,7 +256,14 @@ export class PxStatusWriter implements INodeType {
 						attempt: batch.attempt,
 						...(done.leftInCurrent.length > 0 ? { leftInCurrent: done.leftInCurrent } : {}),
 						counts: outcome ? { uploaded: outcome.uploaded, failed: outcome.failed, rejectedFiles: outcome.rejectedFiles, missing: outcome.missing, files: batch.dataFiles.length } : {},
-						callback: done.callback ? { ...done.callback, error: done.callback.error ? redact(done.callback.error, secrets) : undefined } : { sent: false },
+						callback: done.callback
+							? {
+									...done.callback,
+									error: done.callback.error ? redact(done.callback.error, secrets) : undefined,
+									...(done.callbackPending ? { pending: { retryAt: done.callbackPending.retryAt, giveUpAt: done.callbackPending.giveUpAt } } : {}),
+									...(done.callbackGaveUp ? { gaveUp: true } : {}),
+								}
+							: { sent: false },
 					},
 				});
 			} catch (error) {
@@ -216,6 +279,11 @@ export class PxStatusWriter implements INodeType {
 		if (failures.length > 0 && !this.continueOnFail()) {
 			throw new NodeOperationError(this.getNode(), `Could not complete ${failures.length === 1 ? '1 batch folder' : `${failures.length} batch folders`}: ${failures.join('; ')}`, {
 				description: 'Nothing was lost: the folder stays under current/ and the next run completes it with the same status.',
+			});
+		}
+		if (undelivered.length > 0 && !this.continueOnFail()) {
+			throw new NodeOperationError(this.getNode(), `Gave up on the status callback of ${undelivered.length === 1 ? '1 batch folder' : `${undelivered.length} batch folders`}: ${undelivered.join('; ')}`, {
+				description: 'The callback was retried by later runs until the Callback Retry Limit; the rows were imported and status.txt is written.',
 			});
 		}
 		return [results];

@@ -1,5 +1,6 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 
+import { unreachableReason } from '../../lib/px/callback';
 import { redact } from '../../lib/redact';
 import { credentialProvider, s3ClientFor, secretsOf, settingsFromCredential, whoAmI } from '../../lib/s3/connection';
 import { describeS3Error } from '../../lib/s3/errors';
@@ -43,19 +44,55 @@ export async function testS3InboundCredential(
 	}
 }
 
-/** Tests the "Import Status Callback API" credential: the URL is reachable. Nothing is posted. */
+/**
+ * Tests the "Import Status Callback API" credential: a HEAD request to the callback URL with the API
+ * key in x-api-key, through n8n's request helper. Never a POST, so no status is ever reported by a
+ * test. 401 or 403 means the key was refused; a network error says what kind; any other answer
+ * means the endpoint is there and did not refuse the key.
+ */
 export async function testStatusCallbackCredential(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const data = (credential.data ?? {}) as Record<string, unknown>;
 	const url = String(data.url ?? '').trim();
+	const apiKey = String(data.apiKey ?? '');
 	if (!/^https?:\/\//i.test(url)) return { status: 'Error', message: 'The callback URL must start with http:// or https://' };
+	// The URL without its query, which might carry a token.
+	const shown = url.replace(/[?#].*$/, '');
+	let response: { statusCode: number; statusMessage?: string };
 	try {
-		const response = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(10_000) });
-		return { status: 'OK', message: `The endpoint is reachable (it answered ${response.status} to HEAD; no callback was sent)` };
+		// ICredentialTestFunctions offers only this helper in n8n 2.41 (no httpRequest): it is n8n's
+		// own, so proxy settings and outbound rules apply, which a raw fetch would bypass.
+		// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
+		response = (await this.helpers.request({
+			method: 'HEAD',
+			uri: url,
+			headers: apiKey ? { 'x-api-key': apiKey } : {},
+			resolveWithFullResponse: true,
+			simple: false,
+			timeout: 10_000,
+		})) as { statusCode: number; statusMessage?: string };
 	} catch (error) {
-		const e = error as Error & { cause?: { code?: string } };
-		return { status: 'Error', message: `Could not reach ${url}: ${e.cause?.code ?? e.message}` };
+		const reason = unreachableReason(error, 10_000);
+		const explained: Record<string, string> = {
+			ECONNREFUSED: 'nothing listens at that address and port',
+			ENOTFOUND: 'the host name is not known',
+			EAI_AGAIN: 'the host name could not be looked up',
+			ECONNRESET: 'the connection was cut',
+			CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+		};
+		return { status: 'Error', message: redact(`Could not reach ${shown}: ${reason}${explained[reason] ? ` (${explained[reason]})` : ''}`, [apiKey]) };
 	}
+	const status = `${response.statusCode} ${response.statusMessage ?? ''}`.trim();
+	if (response.statusCode === 401 || response.statusCode === 403) {
+		return {
+			status: 'Error',
+			message: apiKey
+				? `The endpoint refused the API key (it answered ${status} to a request with the key in x-api-key). Check the API key.`
+				: `The endpoint answered ${status}: it needs an API key. Enter the API key.`,
+		};
+	}
+	if (response.statusCode >= 500) return { status: 'Error', message: `The endpoint answered ${status}: it is reachable but failing. Try again later, or check the URL.` };
+	return { status: 'OK', message: `The endpoint is reachable and did not refuse the API key (it answered ${status} to HEAD; no status was sent)` };
 }

@@ -53,7 +53,7 @@ async function startDemo(options = {}) {
 	const stops = [() => moto.stop()];
 	try {
 		await seedDemoBucket(moto.endpoint);
-		const receiver = await startReceiver({ directory: DIRECTORY });
+		const receiver = await startReceiver({ directory: DIRECTORY, apiKey: DEMO_CALLBACK_KEY });
 		stops.push(() => receiver.close());
 		const userFolder = options.userFolder ?? path.join(ROOT, '.demo', 'n8n');
 		/** @type {Record<string, string>} */

@@ -17,13 +17,14 @@ const { createServer } = require('node:http');
  *   answers: number[],
  *   delayMs: number,
  *   directory: unknown[],
+ *   apiKey?: string,
  *   onEvent?: (kind: 'row' | 'callback', request: ReceivedRequest) => void,
  *   close(): Promise<void>,
  * }} Receiver
  */
 
 /**
- * @param {{ answers?: number[], directory?: unknown[] }} [options]
+ * @param {{ answers?: number[], directory?: unknown[], apiKey?: string }} [options]
  * @returns {Promise<Receiver>}
  */
 async function startReceiver(options = {}) {
@@ -43,6 +44,7 @@ async function startReceiver(options = {}) {
 		answers: options.answers ?? [200],
 		delayMs: 0,
 		directory: options.directory ?? [],
+		apiKey: options.apiKey,
 		close: async () => {},
 	};
 	const server = createServer((req, res) => {
@@ -70,10 +72,17 @@ async function startReceiver(options = {}) {
 				res.end(JSON.stringify({ ok: true }));
 				return;
 			}
+			// With an API key set, the endpoint refuses requests without it, as an API gateway would.
+			const refused = receiver.apiKey !== undefined && request.headers['x-api-key'] !== receiver.apiKey;
 			if (request.method !== 'POST') {
 				// A credential test's HEAD (or any other probe) is not a callback.
-				res.writeHead(200);
+				res.writeHead(refused ? 401 : 200);
 				res.end();
+				return;
+			}
+			if (refused) {
+				res.writeHead(401, { 'content-type': 'text/plain' });
+				res.end('x-api-key missing or wrong');
 				return;
 			}
 			callbacks.push(request);

@@ -10,6 +10,7 @@ import {
 	Workflow,
 	type ICredentialDataDecryptedObject,
 	type ICredentials,
+	type ICredentialType,
 	type IConnections,
 	type IDataObject,
 	type INode,
@@ -70,6 +71,13 @@ class TestNodeTypes implements INodeTypes {
 
 export const nodeTypes = new TestNodeTypes();
 
+const CREDENTIAL_TYPES: Record<string, () => unknown> = {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	importStatusCallbackApi: () => new (require('../../credentials/ImportStatusCallbackApi.credentials').ImportStatusCallbackApi)(),
+	s3InboundAwsApi: () => new (require('../../credentials/S3InboundAwsApi.credentials').S3InboundAwsApi)(),
+	/* eslint-enable @typescript-eslint/no-require-imports */
+};
+
 /** Serves credentials by type, as n8n's CredentialsHelper would after decrypting them. */
 class TestCredentialsHelper extends ICredentialsHelper {
 	constructor(private readonly byType: Record<string, ICredentialDataDecryptedObject>) {
@@ -81,8 +89,21 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	isCredentialUsableByNode(): boolean {
 		return true;
 	}
-	async authenticate(_c: ICredentialDataDecryptedObject, _t: string, options: IHttpRequestOptions): Promise<IHttpRequestOptions> {
-		return options;
+	/**
+	 * Applies the credential type's own `authenticate` block to a request, as n8n's server-side
+	 * CredentialsHelper does for generic authentication (which lives in the n8n package, not in
+	 * n8n-core): its headers and query values, with `{{$credentials.x}}` resolved.
+	 */
+	async authenticate(credentials: ICredentialDataDecryptedObject, type: string, options: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const load = CREDENTIAL_TYPES[type];
+		const authenticate = load ? (load() as ICredentialType).authenticate : undefined;
+		if (!authenticate || typeof authenticate === 'function') return options;
+		const resolve = (value: unknown) =>
+			typeof value === 'string' ? value.replace(/^=\{\{\s*\$credentials\.(\w+)\s*\}\}$/, (_m, name: string) => String(credentials[name] ?? '')) : value;
+		const result = { ...options, headers: { ...(options.headers ?? {}) }, qs: { ...(options.qs ?? {}) } };
+		for (const [name, value] of Object.entries(authenticate.properties.headers ?? {})) result.headers[name] = resolve(value) as string;
+		for (const [name, value] of Object.entries(authenticate.properties.qs ?? {})) result.qs[name] = resolve(value) as string;
+		return result;
 	}
 	async preAuthentication(): Promise<undefined> {
 		return undefined;
