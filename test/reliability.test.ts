@@ -324,6 +324,41 @@ describe('one owner per batch', () => {
 		expect(await keysOf(store)).toEqual(['px/current/dt=20240101/late.csv', 'px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv', 'px/processed/20240101/status.txt']);
 	});
 
+	it('a stale journal (an earlier upload of the date) is deleted only in the version read: another run’s claim written meanwhile is kept', async () => {
+		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
+		const journalKey = 'px/processed/20240101/.s3-inbound-batch.json';
+		await store.write(journalKey, JSON.stringify({ version: 1, markerLastModified: '2023-12-31T00:00:00.000Z', attempt: 1, decidedAt: 'last year' }));
+		const wf = workflow(bucket, {});
+		const data = await poll(wf, 'Trigger', credentials());
+		const marker = await store.head('px/current/dt=20240101/_SUCCESS');
+		// Another run's claim lands between this run's read of the stale journal and its delete
+		// (written straight to moto from inside the writer's DeleteObject, before it is sent).
+		const client = s3ClientFor(settingsFromCredential(credentials().s3InboundAwsApi as unknown as Record<string, unknown>));
+		let injected = false;
+		client.middlewareStack.add(
+			(next) => async (args) => {
+				const input = args.input as { Bucket?: string; Key?: string };
+				if (!injected && input.Bucket === bucket && input.Key === journalKey && (args.request as { method?: string })?.method === 'DELETE') {
+					injected = true;
+					await store.write(journalKey, JSON.stringify({ version: 1, markerLastModified: marker!.lastModified!.toISOString(), attempt: 7, decidedAt: 'meanwhile' }));
+				}
+				return await next(args);
+			},
+			{ step: 'finalizeRequest', name: `claimMeanwhile-${bucket}` },
+		);
+		let run;
+		try {
+			run = await execute(wf, 'Trigger', data!, credentials());
+		} finally {
+			client.middlewareStack.remove(`claimMeanwhile-${bucket}`);
+		}
+		expect(injected).toBe(true);
+		expect(outputOf(run, 'PX Status Writer')[0].json).toMatchObject({ skipped: true, reason: expect.stringMatching(/another run \(attempt 7, decided at meanwhile\) owns this batch folder/) });
+		expect(JSON.parse((await store.readText(journalKey))!)).toMatchObject({ attempt: 7 });
+		expect(await store.head('px/current/dt=20240101/_SUCCESS')).toBeDefined();
+		expect(receiver.requests).toEqual([]);
+	});
+
 	it('a marker written again after the batch was handed on is a new upload: the run does nothing to the folder', async () => {
 		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n` });
 		const wf = workflow(bucket, {});

@@ -71,15 +71,24 @@ export interface SkippedBatch {
 }
 
 export async function readJournal(store: S3Store, batch: Pick<ImportBatch, 'processedFolder' | 'markerLastModified'>): Promise<BatchJournal | undefined> {
-	const text = await store.readText(`${batch.processedFolder}${JOURNAL_FILE}`);
-	if (!text) return undefined;
+	const found = await readJournalVersion(store, batch);
+	return found && !found.stale ? found.journal : undefined;
+}
+
+/** The journal object as read (with its ETag), and whether it is left from an earlier upload of the same date. */
+async function readJournalVersion(
+	store: S3Store,
+	batch: Pick<ImportBatch, 'processedFolder' | 'markerLastModified'>,
+): Promise<{ journal?: BatchJournal; etag: string; stale: boolean } | undefined> {
+	const read = await store.readTextVersion(`${batch.processedFolder}${JOURNAL_FILE}`);
+	if (!read) return undefined;
 	try {
-		const journal = JSON.parse(text) as BatchJournal;
+		const journal = JSON.parse(read.text) as BatchJournal;
 		// A journal left from an earlier upload of the same date does not belong to this one.
-		if (journal.markerLastModified && batch.markerLastModified && journal.markerLastModified !== batch.markerLastModified) return undefined;
-		return journal;
+		const stale = Boolean(journal.markerLastModified && batch.markerLastModified && journal.markerLastModified !== batch.markerLastModified);
+		return { journal, etag: read.etag, stale };
 	} catch {
-		return undefined;
+		return { etag: read.etag, stale: true };
 	}
 }
 
@@ -143,13 +152,14 @@ export async function completeBatch(
 			claim: randomUUID(),
 			files,
 		};
-		// A journal left by an earlier upload of the same date goes first; one of this upload, written
-		// meanwhile by another run, means that run owns the batch.
-		const meanwhile = await readJournal(store, batch);
-		if (meanwhile) {
-			return { skipped: `another run (attempt ${meanwhile.attempt ?? '?'}, decided at ${meanwhile.decidedAt}) owns this batch folder; this run did nothing to it` };
+		// A journal left by an earlier upload of the same date goes first, deleted only in the version
+		// read as stale (If-Match): a fresh claim another run wrote meanwhile is never deleted. One of
+		// this upload, written meanwhile by another run, means that run owns the batch.
+		const meanwhile = await readJournalVersion(store, batch);
+		if (meanwhile && !meanwhile.stale) {
+			return { skipped: `another run (attempt ${meanwhile.journal?.attempt ?? '?'}, decided at ${meanwhile.journal?.decidedAt ?? '?'}) owns this batch folder; this run did nothing to it` };
 		}
-		if (await store.head(journalKey)) await store.delete(journalKey);
+		if (meanwhile) await store.deleteIfMatch(journalKey, meanwhile.etag);
 		if (!(await store.writeIfAbsent(journalKey, JSON.stringify(journal, null, 2)))) {
 			const owner = await readJournal(store, batch);
 			return {

@@ -197,11 +197,37 @@ export class S3Store {
 	}
 
 	async readText(key: string): Promise<string | undefined> {
+		return (await this.readTextVersion(key))?.text;
+	}
+
+	/** A small object's text and the ETag of the version read (from the same GET). */
+	async readTextVersion(key: string): Promise<{ text: string; etag: string } | undefined> {
 		if (!(await this.head(key))) return undefined;
-		const { body } = await this.open(key);
+		let opened;
+		try {
+			opened = await this.open(key);
+		} catch (error) {
+			if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
+			throw error;
+		}
 		const chunks: Buffer[] = [];
-		for await (const chunk of body) chunks.push(chunk as Buffer);
-		return Buffer.concat(chunks).toString('utf8');
+		for await (const chunk of opened.body) chunks.push(chunk as Buffer);
+		return { text: Buffer.concat(chunks).toString('utf8'), etag: opened.info.etag };
+	}
+
+	/**
+	 * Deletes the object only if it is still the version with this ETag (S3's conditional delete,
+	 * `If-Match`); false when another writer replaced it meanwhile (or it is gone).
+	 */
+	async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+		try {
+			await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: `"${etag.replace(/"/g, '')}"` }));
+			return true;
+		} catch (error) {
+			const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+			if (e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 404 || e.name === 'PreconditionFailed' || e.name === 'NoSuchKey') return false;
+			throw describeS3Error(error, 'delete', this.bucket, key);
+		}
 	}
 
 	async delete(key: string): Promise<void> {
