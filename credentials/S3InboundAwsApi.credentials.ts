@@ -52,6 +52,7 @@ export class S3InboundAwsApi implements ICredentialType {
 			name: 'accessKeyId',
 			type: 'string',
 			default: '',
+			required: true,
 			displayOptions: { show: { authentication: ['assumeRole'], assumeRoleWith: ['accessKeys'] } },
 		},
 		{
@@ -60,6 +61,7 @@ export class S3InboundAwsApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
+			required: true,
 			displayOptions: {
 				show: { authentication: ['accessKeys', 'assumeRole'], assumeRoleWith: ['accessKeys'] },
 			},
@@ -79,6 +81,7 @@ export class S3InboundAwsApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'arn:aws:iam::123456789012:role/s3-import-role',
+			required: true,
 			displayOptions: { show: { authentication: ['assumeRole'] } },
 		},
 		// The external ID is treated as a secret: it must not appear in logs, errors or status files.

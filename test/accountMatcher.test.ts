@@ -76,7 +76,7 @@ describe('Account Matcher in the engine', () => {
 			['0019000000b98DEAAB', 'acc-2'],
 		]);
 		expect(matched[0].health).toBe('80');
-		expect(unmatched.map((u) => u._match.reason)).toEqual(['no account in scope has this crmId']);
+		expect(unmatched.map((u) => u._match.reason)).toEqual(['no account in the directory has this CRM ID']);
 	});
 
 	it('sends an 18-character ID with an impossible checksum to Unmatched, never to another account', async () => {
@@ -173,7 +173,12 @@ describe('Account Matcher in the engine', () => {
 		expect(matched.map((m) => m._match.id)).toEqual(['acc-1']);
 		const hints = run.data.resultData.runData['Account Matcher'][0].hints ?? [];
 		expect(hints.map((h) => h.message)).toEqual([expect.stringMatching(/^1 of 4 accounts in scope; 1 rows matched/)]);
-		expect(unmatched).toHaveLength(3);
+		// Each unmatched row says why: churned, a prospect, or outside the filters.
+		expect(unmatched.map((u) => [u.sfid, u._match.reason])).toEqual([
+			['0019000000B98de', 'the account with this CRM ID is left out: its status is Churned (Leave Out by Status)'],
+			['001000000000003AAA', 'the account with this CRM ID is left out: its status is Prospect (Leave Out by Status)'],
+			['001000000000004AAA', "the account with this CRM ID is left out: it is outside the account scope (filter: tier equals 'gold'; it has 'Silver')"],
+		]);
 	});
 
 	it('says which column is missing when the matching column is not in the rows', async () => {

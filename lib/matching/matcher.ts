@@ -51,49 +51,79 @@ export interface IndexEntry {
 
 export interface DirectoryIndex {
 	byKey: Map<string, IndexEntry>;
+	/** Keys of directory records left out of scope, with why: an unmatched row says which. */
+	leftOut: Map<string, string>;
 	inScope: number;
 	total: number;
 }
 
 const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 
-function inScope(record: DirectoryRecord, scope: AccountScope): boolean {
+const OPERATOR_WORDS: Record<ScopeFilter['operator'], string> = {
+	equals: 'equals',
+	notEquals: 'does not equal',
+	contains: 'contains',
+	isEmpty: 'is empty',
+	isNotEmpty: 'is not empty',
+};
+
+/** Why a directory record is out of the account scope, or undefined when it is in scope. */
+function outOfScope(record: DirectoryRecord, scope: AccountScope): string | undefined {
 	if (scope.statusField && scope.excludedStatuses.length > 0) {
-		const status = text(record[scope.statusField]).trim().toLowerCase();
-		if (scope.excludedStatuses.some((s) => s.trim().toLowerCase() === status)) return false;
+		const raw = text(record[scope.statusField]).trim();
+		const status = raw.toLowerCase();
+		if (scope.excludedStatuses.some((s) => s.trim().toLowerCase() === status)) return `its ${scope.statusField} is ${raw} (Leave Out by Status)`;
 	}
 	for (const f of scope.filters) {
 		const value = text(record[f.field]);
 		const wanted = text(f.value);
+		let pass = true;
 		switch (f.operator) {
 			case 'equals':
-				if (value.toLowerCase() !== wanted.toLowerCase()) return false;
+				pass = value.toLowerCase() === wanted.toLowerCase();
 				break;
 			case 'notEquals':
-				if (value.toLowerCase() === wanted.toLowerCase()) return false;
+				pass = value.toLowerCase() !== wanted.toLowerCase();
 				break;
 			case 'contains':
-				if (!value.toLowerCase().includes(wanted.toLowerCase())) return false;
+				pass = value.toLowerCase().includes(wanted.toLowerCase());
 				break;
 			case 'isEmpty':
-				if (value !== '') return false;
+				pass = value === '';
 				break;
 			case 'isNotEmpty':
-				if (value === '') return false;
+				pass = value !== '';
 				break;
 		}
+		if (!pass) {
+			const needs = f.operator === 'isEmpty' || f.operator === 'isNotEmpty' ? OPERATOR_WORDS[f.operator] : `${OPERATOR_WORDS[f.operator]} '${wanted}'`;
+			return `it is outside the account scope (filter: ${f.field} ${needs}; it has '${value}')`;
+		}
 	}
-	return true;
+	return undefined;
 }
+
+/** The matching types in the user's words. */
+const MATCHING_WORDS: Record<MatchingType, string> = { crmId: 'CRM ID', name: 'name', domain: 'domain', appId: 'app ID', email: 'email' };
 
 /** Indexes the directory once per execution: linear in its size. */
 export function indexDirectory(records: DirectoryRecord[], options: MatcherOptions): DirectoryIndex {
 	const keyOf = KEY_FUNCTIONS[options.matchingType];
 	const byKey = new Map<string, IndexEntry>();
 	const idField = options.directoryIdField;
+	const leftOut = new Map<string, string>();
 	let count = 0;
 	for (const record of records) {
-		if (options.entity === 'account' && !inScope(record, options.scope)) continue;
+		const why = options.entity === 'account' ? outOfScope(record, options.scope) : undefined;
+		if (why) {
+			const raw = record[options.directoryKeyField];
+			for (const value of Array.isArray(raw) ? raw : [raw]) {
+				if (value === undefined || value === null || value === '') continue;
+				const k = keyOf(String(value));
+				if ('key' in k && !leftOut.has(k.key)) leftOut.set(k.key, why);
+			}
+			continue;
+		}
 		count++;
 		const raw = record[options.directoryKeyField];
 		const values = Array.isArray(raw) ? raw : [raw];
@@ -109,7 +139,7 @@ export function indexDirectory(records: DirectoryRecord[], options: MatcherOptio
 			}
 		}
 	}
-	return { byKey, inScope: count, total: records.length };
+	return { byKey, leftOut, inScope: count, total: records.length };
 }
 
 export interface MatchInfo {
@@ -164,7 +194,15 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 		if (!entry) {
 			result.unmatched.push({
 				source: i,
-				match: { entity: options.entity, matchingType: options.matchingType, value, key: k.key, reason: `no ${options.entity} in scope has this ${options.matchingType}` },
+				match: {
+					entity: options.entity,
+					matchingType: options.matchingType,
+					value,
+					key: k.key,
+					reason: index.leftOut.has(k.key)
+						? `the ${options.entity} with this ${MATCHING_WORDS[options.matchingType]} is left out: ${index.leftOut.get(k.key)}`
+						: `no ${options.entity} in the directory has this ${MATCHING_WORDS[options.matchingType]}`,
+				},
 			});
 			continue;
 		}

@@ -18,14 +18,25 @@ export class AccountMatcher implements INodeType {
 		icon: { light: 'file:accountMatcher.svg', dark: 'file:accountMatcher.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["entity"] + " by " + ($parameter["entity"] === "stakeholder" ? $parameter["stakeholderMatchingType"] : $parameter["accountMatchingType"])}}',
+		subtitle:
+			'={{ ($parameter["entity"] === "stakeholder" ? "Stakeholders by " : "Accounts by ") + ({ crmId: "CRM ID", name: "name", domain: "domain", appId: "app ID", email: "email" })[$parameter["entity"] === "stakeholder" ? $parameter["stakeholderMatchingType"] : $parameter["accountMatchingType"]] }}',
 		description: 'Matches imported rows to accounts or stakeholders by CRM ID, name, domain, app ID or email; one row per account',
 		defaults: { name: 'Account Matcher' },
-		inputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		inputs: [
+			{ type: NodeConnectionTypes.Main, displayName: 'Rows' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Directory' },
+		],
 		inputNames: ['Rows', 'Directory'],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Matched', 'Unmatched', 'Ambiguous'],
 		properties: [
+			{
+				displayName:
+					'Connect the imported rows (the Field Mapper’s output) to <b>Rows</b>, and your accounts or stakeholders, one item each (from your CRM or database node), to <b>Directory</b>. Each row comes out on Matched (with your system’s ID for it in _match), Unmatched or Ambiguous, with the reason.',
+				name: 'wiringNotice',
+				type: 'notice',
+				default: '',
+			},
 			{
 				displayName: 'Entity',
 				name: 'entity',
@@ -71,20 +82,20 @@ export class AccountMatcher implements INodeType {
 				displayOptions: { show: { entity: ['stakeholder'] } },
 			},
 			{
-				displayName: 'Directory Identity Field',
+				displayName: 'Directory Field to Match On',
 				name: 'directoryKeyField',
 				type: 'string',
 				default: 'crmId',
 				required: true,
-				description: 'The field of the Directory input’s items that holds the same identity (CRM ID, name, domain, app ID or email)',
+				description: 'The field of the Directory items compared with the Matching Property (the same CRM ID, name, domain, app ID or email)',
 			},
 			{
-				displayName: 'Directory ID Field',
+				displayName: 'Directory Field to Return',
 				name: 'directoryIdField',
 				type: 'string',
 				default: 'id',
 				required: true,
-				description: 'The field of the Directory input’s items whose value is attached to each matched row',
+				description: 'The field of the matched Directory item whose value is attached to the matched row in _match (your system’s account or stakeholder ID)',
 			},
 			{
 				displayName: 'Duplicates',
@@ -143,10 +154,11 @@ export class AccountMatcher implements INodeType {
 				],
 			},
 			{
-				displayName: 'Leave Out Churned and Prospect Accounts',
+				displayName: 'Leave Out by Status',
 				name: 'excludeStatuses',
 				type: 'boolean',
 				default: false,
+				description: 'Whether to leave out accounts whose status is in a list (by default Churned and Prospect): their rows go to Unmatched, saying so',
 				displayOptions: { show: { entity: ['account'] } },
 			},
 			{

@@ -210,7 +210,7 @@ export class FieldMapper implements INodeType {
 				noDataExpression: true,
 				options: [
 					{ name: 'This Node', value: 'node' },
-					{ name: 'JSON (E.g. the Destination’s Attribute List)', value: 'json' },
+					{ name: 'JSON From the Destination’s Attribute List', value: 'json' },
 					{ name: 'Both', value: 'both' },
 					{
 						name: 'Preset: Staircase Account Fields',

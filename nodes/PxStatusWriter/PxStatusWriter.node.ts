@@ -31,7 +31,11 @@ export class PxStatusWriter implements INodeType {
 		subtitle: '={{$parameter["sendCallback"] ? "Status file and callback" : "Status file"}}',
 		description: 'Closes marker-folder imports: status.txt, files moved to processed/, status callback',
 		defaults: { name: 'PX Status Writer' },
-		inputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		inputs: [
+			{ type: NodeConnectionTypes.Main, displayName: 'Imported Rows' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Failed Rows' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Rejected' },
+		],
 		inputNames: ['Imported Rows', 'Failed Rows', 'Rejected'],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [

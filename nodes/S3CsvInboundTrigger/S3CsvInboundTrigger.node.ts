@@ -170,7 +170,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						typeOptions: { minValue: 1 },
 						default: 60,
 						description:
-							'Marker folders: how long a folder handed to a run is kept from other runs. A folder still in current/ after this is handed on again.',
+							'How long a folder handed to a run is kept from other runs. A folder still in current/ after this is handed on again.',
+						displayOptions: { show: { '/mode': ['markerFolders'] } },
 					},
 					{
 						displayName: 'Max Files per Run',
@@ -179,7 +180,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						typeOptions: { minValue: 1 },
 						default: 5,
 						description:
-							'Marker folders: no further folder is started once this many data files are handed to one execution; a folder is never split, so a larger folder goes alone',
+							'No further folder is started once this many data files are handed to one execution; a folder is never split, so a larger folder goes alone',
+						displayOptions: { show: { '/mode': ['markerFolders'] } },
 					},
 					{
 						displayName: 'Max Folders per Run',
@@ -187,7 +189,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 10,
-						description: 'Marker folders: at most this many ready folders go into one execution; the rest follow at the next poll',
+						description: 'At most this many ready folders go into one execution; the rest follow at the next poll',
+						displayOptions: { show: { '/mode': ['markerFolders'] } },
 					},
 					{
 						displayName: 'Max Rows per File',
