@@ -73,6 +73,25 @@ describe('PX Status Writer in the engine', () => {
 		expect(JSON.parse(receiver.requests[0].body).success).toBe(false);
 	});
 
+	it('a batch closed with ERROR is visible: a failed execution once everything is done (version 2, the default), or a warning hint (version 1 / option off)', async () => {
+		const files = { 'a.csv': `${HEADER}\n${rows(2)}\n`, 'b.csv': `id,flantana_carteret\n1,x\n` };
+		for (const version of [1, 2]) {
+			const { bucket, store } = await seed(files);
+			const workflow = pxFlow(bucket, {}, { statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 }, statusWriterVersion: version });
+			const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+			const expected = "1 batch folder closed with ERROR: px/processed/20240101: Parsing Errors:[ b.csv: Unknown column: 'flantana_carteret' ] 2 records were uploaded";
+			if (version === 1) {
+				// Succeeds, with a warning hint on the node's output.
+				expect(runError(run)).toBeUndefined();
+				expect(run.data.resultData.runData['PX Status Writer'][0].hints).toEqual([expect.objectContaining({ message: expected, type: 'warning' })]);
+			} else expect(runError(run)).toMatch(new RegExp(`^${expected.replace(/[[\]().*+?]/g, '\\$&')} \\(The batch is done: status\.txt says ERROR`));
+			// Either way the batch is done: status, move and callback.
+			expect((await store.readText('px/processed/20240101/status.txt'))?.startsWith('ERROR\n')).toBe(true);
+			expect((await keys(store)).filter((k) => k.includes('current/'))).toEqual([]);
+		}
+		expect(receiver.requests.map((r) => JSON.parse(r.body).success)).toEqual([false, false]);
+	});
+
 	it('all rejected: no row reaches the destination, and the batch is still closed with ERROR', async () => {
 		const { bucket, store } = await seed({ 'a.csv': 'score\n1\n', 'b.csv.gz': 'not,gzip\n' });
 		await store.write('px/current/dt=20240101/b.csv.gz', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]));

@@ -27,77 +27,66 @@ import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 type Input = 's3Files' | 'binary' | 'rows';
 
 /** One field of a field list: the same inputs for the node's own list and for a preset's. */
+/**
+ * One field of the list: target, source, type, and a date format only for date types; Required
+ * and User Reference are switches. In the order a user reads them, not alphabetical.
+ */
 const FIELD_VALUES: INodeProperties[] = [
-							{
-						displayName: 'Date Format',
-						name: 'dateFormat',
-						type: 'string',
-						default: '',
-						placeholder: 'yyyy-MM-dd',
-						description: 'Java-style pattern for this field;	empty uses the node’s date format',
-							},
-							{
-						displayName: 'Required',
-						name: 'required',
-						type: 'boolean',
-						default: false,
-							},
-							{
-						displayName: 'Source Column',
-						name: 'source',
-						type: 'string',
-						default: '',
-						description: 'The CSV column;	empty means the same as the target field',
-							},
-							{
-						displayName: 'Target Field',
-						name: 'target',
-						type: 'string',
-						default: '',
-							required:	true,
-						description: 'The destination field (its API name)',
-							},
-							{
-						displayName: 'Type',
-						name: 'type',
-						type: 'options',
-						options: [
-									{
-										name: 'Boolean',
-										value: 'boolean',
-									},
-									{
-										name: 'CRM ID',
-										value: 'crmId',
-										description: 'Text checked like a CRM ID: an 18-character Salesforce ID must have a valid checksum',
-									},
-									{
-										name: 'Date',
-										value: 'date',
-									},
-									{
-										name: 'Date and Time',
-										value: 'datetime',
-									},
-									{
-										name: 'Number',
-										value: 'number',
-									},
-									{
-										name: 'String',
-										value: 'string',
-									},
-								],
-						default: 'string',
-							},
-							{
-						displayName: 'User Reference',
-						name: 'userReference',
-						type: 'boolean',
-						default: false,
-						description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
-							},
-					];
+	{
+		displayName: 'Target Field',
+		name: 'target',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'crmAccountId',
+		description: 'The destination field (its API name)',
+	},
+	{
+		displayName: 'Source Column',
+		name: 'source',
+		type: 'string',
+		default: '',
+		placeholder: 'Same as the target field',
+		description: 'The CSV column; empty means the same as the target field',
+	},
+	{
+		displayName: 'Type',
+		name: 'type',
+		type: 'options',
+		options: [
+			{ name: 'Boolean', value: 'boolean' },
+			{ name: 'CRM ID', value: 'crmId', description: 'Text checked like a CRM ID: an 18-character Salesforce ID must have a valid checksum' },
+			{ name: 'Date', value: 'date' },
+			{ name: 'Date and Time', value: 'datetime' },
+			{ name: 'Number', value: 'number' },
+			{ name: 'String', value: 'string' },
+		],
+		default: 'string',
+	},
+	{
+		displayName: 'Date Format',
+		name: 'dateFormat',
+		type: 'string',
+		default: '',
+		placeholder: 'yyyy-MM-dd',
+		description: 'Java-style pattern for this field; empty uses the Default Date Format below the list',
+		displayOptions: { show: { type: ['date', 'datetime'] } },
+	},
+	{
+		displayName: 'Required',
+		name: 'required',
+		type: 'boolean',
+		default: false,
+		description: 'Whether every file must have the column and every row a value in it',
+	},
+	{
+		displayName: 'User Reference',
+		name: 'userReference',
+		type: 'boolean',
+		default: false,
+		description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
+	},
+];
 
 /** A preset as the field list's rows: filled in, and as editable as any list. */
 const presetRows = (fields: readonly FieldDefinition[]) =>
@@ -258,12 +247,12 @@ export class FieldMapper implements INodeType {
 				displayOptions: { show: { fieldsFrom: ['json', 'both'] } },
 			},
 			{
-				displayName: 'Date Format',
+				displayName: 'Default Date Format',
 				name: 'dateFormat',
 				type: 'string',
 				default: 'yyyy-MM-dd',
 				description:
-					'Java-style pattern for date fields, e.g. YYYYMMDD or yyyy-MM-dd\'T\'HH:mm:ssX. Month is MM; mm is minutes.',
+					'Java-style pattern for date fields that have no Date Format of their own, e.g. YYYYMMDD or yyyy-MM-dd\'T\'HH:mm:ssX. Month is MM; mm is minutes.',
 			},
 			{
 				displayName: 'Options',
@@ -310,8 +299,23 @@ export class FieldMapper implements INodeType {
 						description: 'A binary file with more rows is refused; protects n8n’s memory (for S3 files the trigger sets this)',
 						displayOptions: { show: { '/input': ['binary'] } },
 					},
-					{ displayName: 'Max Rows per File', name: 'maxRows', type: 'number', typeOptions: { minValue: 1 }, default: 350000, description: 'Strict mode: a file with more rows is rejected' },
-					{ displayName: 'Required Columns', name: 'requiredColumns', type: 'string', default: 'id', description: 'Strict mode: comma-separated columns every file must have' },
+					{
+						displayName: 'Max Rows per File',
+						name: 'maxRows',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 350000,
+						description: 'Strict mode: a file with more rows is rejected',
+						displayOptions: { show: { '/mode': ['strict'] } },
+					},
+					{
+						displayName: 'Required Columns',
+						name: 'requiredColumns',
+						type: 'string',
+						default: 'id',
+						description: 'Strict mode: comma-separated columns every file must have and every row must fill, besides the fields marked Required (PX’s mandatory ID column by default)',
+						displayOptions: { show: { '/mode': ['strict'] } },
+					},
 				],
 			},
 		],

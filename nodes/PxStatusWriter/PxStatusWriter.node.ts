@@ -27,7 +27,8 @@ export class PxStatusWriter implements INodeType {
 		name: 'pxStatusWriter',
 		icon: { light: 'file:pxStatusWriter.svg', dark: 'file:pxStatusWriter.dark.svg' },
 		group: ['output'],
-		version: 1,
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{$parameter["sendCallback"] ? "Status file and callback" : "Status file"}}',
 		description: 'Closes marker-folder imports: status.txt, files moved to processed/, status callback',
 		defaults: { name: 'PX Status Writer' },
@@ -56,6 +57,24 @@ export class PxStatusWriter implements INodeType {
 				type: 'boolean',
 				default: false,
 				description: 'Whether to POST {folder_path, success, message} to the endpoint in the Import Status Callback API credential',
+			},
+			{
+				displayName: 'Fail Execution on ERROR Batch',
+				name: 'failOnErrorBatch',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether an execution that closes a batch with ERROR fails (red in the executions list, and n8n’s error workflow runs) after the status file, the move and the callback are done',
+				displayOptions: { show: { '@version': [1] } },
+			},
+			{
+				displayName: 'Fail Execution on ERROR Batch',
+				name: 'failOnErrorBatch',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether an execution that closes a batch with ERROR fails (red in the executions list, and n8n’s error workflow runs) after the status file, the move and the callback are done',
+				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
 				displayName: 'Options',
@@ -112,6 +131,7 @@ export class PxStatusWriter implements INodeType {
 		const rejected = inputOrEmpty(2);
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const callbackOn = this.getNodeParameter('sendCallback', 0, false) as boolean;
+		const failOnErrorBatch = this.getNodeParameter('failOnErrorBatch', 0, this.getNode().typeVersion >= 2) as boolean;
 		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
 		const callbackCredential = callbackOn ? await this.getCredentials('importStatusCallbackApi') : undefined;
 		const apiKey = callbackCredential?.apiKey as string | undefined;
@@ -194,6 +214,8 @@ export class PxStatusWriter implements INodeType {
 		const failures: string[] = [];
 		/** Callbacks given up after their retry limit: the batches are closed without them. */
 		const undelivered: string[] = [];
+		/** Batches this run decided and closed with ERROR. */
+		const errorBatches: string[] = [];
 		for (const tally of collector.all()) {
 			const batch = tally.batch;
 			const store = new S3Store(s3ClientFor(settings), batch.bucket);
@@ -226,6 +248,10 @@ export class PxStatusWriter implements INodeType {
 						json: { folder: batch.folder, processedFolder: batch.processedFolder, skipped: true, reason: done.skipped, attempt: batch.attempt },
 					});
 					continue;
+				}
+				if (!done.resumed && !done.journal.success) {
+					const reason = done.journal.callback.message.replace(/\s+/g, ' ').trim();
+					errorBatches.push(`${batch.processedFolder.replace(/\/$/, '')}: ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`);
 				}
 				if (done.leftInCurrent.length > 0) {
 					this.logger.warn(`PX Status Writer: ${batch.folder}: left in current/ (arrived or changed after the batch was closed, not imported): ${done.leftInCurrent.join(', ')}`);
@@ -280,6 +306,10 @@ export class PxStatusWriter implements INodeType {
 				});
 			}
 		}
+		if (errorBatches.length > 0) {
+			const message = `${errorBatches.length === 1 ? '1 batch folder' : `${errorBatches.length} batch folders`} closed with ERROR: ${errorBatches.join('; ')}`;
+			this.addExecutionHints?.({ message: redact(message, secrets), type: 'warning', location: 'outputPane' });
+		}
 		if (failures.length > 0 && !this.continueOnFail()) {
 			throw new NodeOperationError(this.getNode(), `Could not complete ${failures.length === 1 ? '1 batch folder' : `${failures.length} batch folders`}: ${failures.join('; ')}`, {
 				description: 'Nothing was lost: the folder stays under current/ and the next run completes it with the same status.',
@@ -289,6 +319,16 @@ export class PxStatusWriter implements INodeType {
 			throw new NodeOperationError(this.getNode(), `Gave up on the status callback of ${undelivered.length === 1 ? '1 batch folder' : `${undelivered.length} batch folders`}: ${undelivered.join('; ')}`, {
 				description: 'The callback was retried by later runs until the Callback Retry Limit; the rows were imported and status.txt is written.',
 			});
+		}
+		if (errorBatches.length > 0 && failOnErrorBatch && !this.continueOnFail()) {
+			throw new NodeOperationError(
+				this.getNode(),
+				redact(`${errorBatches.length === 1 ? '1 batch folder' : `${errorBatches.length} batch folders`} closed with ERROR: ${errorBatches.join('; ')}`, secrets),
+				{
+					description:
+						'The batch is done: status.txt says ERROR with the reasons, its files are under processed/, and the callback (if on) said success: false. This execution fails so that you see it and n8n’s error workflow runs; turn off Fail Execution on ERROR Batch to let it succeed with a warning.',
+				},
+			);
 		}
 		return [results];
 	}

@@ -327,14 +327,14 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
 export function pxFlow(
 	bucket: string,
 	staticData: IDataObject,
-	parameters: { destination?: object; statusWriterOptions?: object; trigger?: object; triggerOptions?: object } = {},
+	parameters: { destination?: object; statusWriterOptions?: object; statusWriterVersion?: number; trigger?: object; triggerOptions?: object } = {},
 ): Workflow {
 	return buildWorkflow({
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', ...parameters.trigger, options: { leaseMinutes: 1, ...parameters.triggerOptions } }),
 			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
 			node('Destination', TYPES.destination, parameters.destination ?? {}, { onError: 'continueErrorOutput' }),
-			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: parameters.statusWriterOptions ?? {} }),
+			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: parameters.statusWriterOptions ?? {} }, { typeVersion: parameters.statusWriterVersion ?? 1 }),
 		],
 		connections: connect(
 			['Trigger', 'Field Mapper'],
