@@ -1,0 +1,149 @@
+/**
+ * The editor as a user meets it: the demo's n8n (real server, both example workflows, the demo
+ * bucket and receiver) in Debian's Chromium, driven by playwright-core (no browser download; the
+ * test installs the `chromium` package with apt-get if it is missing, as root). It opens both
+ * workflows, each of the package's node panels and both credentials, checks what a user should
+ * see there, and that nothing of this package logs an error in the browser console. Screenshots
+ * go to test-artifacts/ui/.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+import { startDemo } from '../../scripts/lib/demo';
+
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'ui');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Console errors that name this package or its nodes and credentials. */
+const OURS = /s3-inbound|s3CsvInbound|fieldMapper|accountMatcher|pxStatusWriter|importStatusCallback|S3 CSV Inbound|Field Mapper|Account Matcher|PX Status Writer|S3 Inbound AWS/i;
+
+function ensureChromium(): void {
+	if (existsSync(CHROMIUM)) return;
+	if (process.getuid?.() !== 0) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (as root), or set CHROMIUM_PATH.`);
+	execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+	execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+	if (spawnSync(CHROMIUM, ['--version']).status !== 0) throw new Error('chromium was installed but does not start');
+}
+
+type Demo = Awaited<ReturnType<typeof startDemo>>;
+let demo: Demo;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+	ensureChromium();
+	mkdirSync(ARTIFACTS, { recursive: true });
+	demo = await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-ui-')), quiet: true });
+	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'] });
+	page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+	page.on('console', (m) => {
+		if (m.type() === 'error') consoleErrors.push(m.text());
+	});
+	page.on('pageerror', (e) => consoleErrors.push(`${e.name}: ${e.message}\n${e.stack ?? ''}`));
+	await page.goto(`${demo.n8n.url}/signin`);
+	await page.locator('[data-test-id="emailOrLdapLoginId"] input, input[type=email]').first().fill('demo@example.com');
+	await page.locator('[data-test-id="password"] input, input[type=password]').first().fill('Demo-password-1');
+	await page.locator('[data-test-id="form-submit-button"]').click();
+	await page.waitForURL((u) => !u.pathname.includes('signin'), { timeout: 60_000 });
+}, 600_000);
+
+afterAll(async () => {
+	await browser?.close();
+	await demo?.stop();
+});
+
+async function openWorkflow(id: string, screenshot: string): Promise<void> {
+	await page.goto(`${demo.n8n.url}/workflow/${id}`);
+	await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 60_000 });
+	await page.waitForTimeout(1500);
+	await page.screenshot({ path: join(ARTIFACTS, screenshot) });
+}
+
+async function closePanel(panel: ReturnType<Page['locator']>): Promise<void> {
+	for (let i = 0; i < 3 && (await panel.isVisible()); i++) {
+		await page.keyboard.press('Escape');
+		await panel.waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => undefined);
+	}
+	if (await panel.isVisible()) await page.locator('[data-test-id="ndv-close-button"]').first().click();
+	await panel.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Opens a node's panel, returns its visible text, takes a screenshot, and closes it. */
+async function openNode(name: string, screenshot: string, before?: (panel: ReturnType<Page['locator']>) => Promise<void>): Promise<string> {
+	await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
+	const panel = page.locator('[data-test-id="ndv"]');
+	await panel.waitFor({ timeout: 30_000 });
+	await page.waitForTimeout(1000);
+	await page.screenshot({ path: join(ARTIFACTS, screenshot) });
+	const text = await panel.innerText();
+	if (before) await before(panel);
+	await closePanel(panel);
+	return text;
+}
+
+describe('the demo in a browser', () => {
+	it('marker-folder workflow: the nodes show their icons, labelled inputs and the parameters a user needs', async () => {
+		await openWorkflow(demo.workflows.marker, 'marker-workflow.png');
+		const canvas = await page.locator('[data-test-id="canvas-node"]').allInnerTexts();
+		expect(canvas.join('\n')).toMatch(/Marker folders/);
+		const trigger = await openNode('S3 CSV Inbound Trigger', 'trigger-marker.png');
+		expect(trigger).toMatch(/Marker Name/);
+		const writer = await openNode('PX Status Writer', 'px-status-writer.png');
+		expect(writer).toMatch(/Fail Execution on ERROR Batch/);
+		expect(writer).toMatch(/Imported Rows/);
+	});
+
+	it('hourly workflow: trigger (single file: no marker-only options), Field Mapper field list, Account Matcher wiring', async () => {
+		await openWorkflow(demo.workflows.hourly, 'hourly-workflow.png');
+		let options: string[] = [];
+		const trigger = await openNode('S3 CSV Inbound Trigger', 'trigger-single-file.png', async (panel) => {
+			// The collection's picker is a select whose placeholder reads "Add option".
+			await panel.getByPlaceholder('Add option').or(panel.getByText('Add option', { exact: true })).filter({ visible: true }).last().click();
+			await page.waitForTimeout(800);
+			options = await page.locator('.el-select-dropdown, [role="listbox"], .el-popper').filter({ visible: true }).allInnerTexts();
+			await page.screenshot({ path: join(ARTIFACTS, 'trigger-single-file-options.png') });
+			await page.keyboard.press('Escape');
+		});
+		expect(trigger).toMatch(/File Path/);
+		// Lease and the per-run caps are marker-folder options: not offered for a single file.
+		expect(options.join('\n')).toMatch(/Failed Checks Before Error/);
+		expect(options.join('\n')).not.toMatch(/Lease|Max Folders per Run|Max Files per Run/);
+		let fieldHeights: number[] = [];
+		const mapper = await openNode('Field Mapper', 'field-mapper.png', async (panel) => {
+			const tops = await panel.getByText('Target Field', { exact: true }).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
+			fieldHeights = tops.slice(1).map((top, i) => Math.round(top - tops[i]));
+		});
+		expect(mapper).toMatch(/Default Date Format/);
+		console.log(`Field Mapper: px per field in the list: ${JSON.stringify(fieldHeights)}`);
+		const matcher = await openNode('Account Matcher', 'account-matcher.png');
+		expect(matcher).toMatch(/Connect the imported rows/);
+		expect(matcher).toMatch(/Directory Field to Match On/);
+		expect(matcher).toMatch(/Leave Out by Status/);
+		const subtitle = await page.locator('[data-test-id="canvas-node"][data-node-name="Account Matcher"]').innerText();
+		expect(subtitle).toMatch(/Accounts by CRM ID/);
+	});
+
+	it('both credentials open, with their fields', async () => {
+		for (const [id, file, expected] of [
+			[demo.credentials.s3, 'credential-s3.png', /Access Key ID/],
+			[demo.credentials.callback, 'credential-callback.png', /Callback URL/],
+		] as const) {
+			await page.goto(`${demo.n8n.url}/home/credentials/${id}`);
+			const modal = page.locator('[data-test-id="editCredential-modal"]');
+			await modal.waitFor({ timeout: 30_000 });
+			await page.waitForTimeout(1000);
+			expect(await modal.innerText()).toMatch(expected);
+			await page.screenshot({ path: join(ARTIFACTS, file) });
+			await page.keyboard.press('Escape');
+		}
+	});
+
+	it('nothing of this package logged an error in the browser console', () => {
+		const ours = consoleErrors.filter((e) => OURS.test(e));
+		expect(ours).toEqual([]);
+	});
+});
