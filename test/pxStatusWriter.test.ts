@@ -84,7 +84,7 @@ describe('PX Status Writer in the engine', () => {
 				// Succeeds, with a warning hint on the node's output.
 				expect(runError(run)).toBeUndefined();
 				expect(run.data.resultData.runData['PX Status Writer'][0].hints).toEqual([expect.objectContaining({ message: expected, type: 'warning' })]);
-			} else expect(runError(run)).toMatch(new RegExp(`^${expected.replace(/[[\]().*+?]/g, '\\$&')} \\(The batch is done: status\.txt says ERROR`));
+			} else expect(runError(run)).toMatch(new RegExp(`^${expected.replace(/[[\]().*+?]/g, '\\$&')} \\(The batch is done: status.txt says ERROR`));
 			// Either way the batch is done: status, move and callback.
 			expect((await store.readText('px/processed/20240101/status.txt'))?.startsWith('ERROR\n')).toBe(true);
 			expect((await keys(store)).filter((k) => k.includes('current/'))).toEqual([]);
