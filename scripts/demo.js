@@ -24,7 +24,7 @@ async function main() {
 	process.on('SIGTERM', stop);
 
 	demo.receiver.onEvent = (kind, request) => {
-		if (kind === 'callback') line(`  callback received: x-api-key ${request.headers['x-api-key'] ? 'present' : 'missing'}, body ${request.body}`);
+		if (kind === 'callback') line(`marker flow (PX): callback received (x-api-key ${request.headers['x-api-key'] ? 'present' : 'missing'}): ${request.body}`);
 	};
 	for (const id of Object.values(demo.workflows)) await demo.activate(id);
 	line('');
@@ -34,27 +34,53 @@ async function main() {
 	line('Both workflows are active; their triggers poll at activation, then every minute.\n');
 
 	const reported = new Set();
-	let lastRows = 0;
+	/** Rows the destination got, per flow: account rows from the hourly flow, user rows from the marker flow. */
+	const lastRows = { hourly: 0, marker: 0 };
+	const seenExecutions = new Set();
+	/** The hourly flow's Account Matcher result, from each finished execution. */
+	const reportMatching = async () => {
+		const executions = await demo.n8n.api('GET', `/executions?workflowId=${demo.workflows.hourly}&includeData=true`);
+		for (const execution of executions.data ?? []) {
+			if (seenExecutions.has(execution.id) || execution.status === 'running' || execution.status === 'new') continue;
+			seenExecutions.add(execution.id);
+			const run = execution.data?.resultData?.runData?.['Account Matcher']?.[0];
+			if (!run) {
+				const error = execution.data?.resultData?.error?.message;
+				if (error) line(`hourly flow: execution ${execution.id} failed: ${error}`);
+				continue;
+			}
+			const [matched = [], unmatched = [], ambiguous = []] = run.data?.main ?? [];
+			line(`hourly flow (Staircase accounts): execution ${execution.id}: ${matched.length} matched, ${unmatched.length} unmatched, ${ambiguous.length} ambiguous`);
+			for (const item of unmatched) line(`    unmatched: ${JSON.stringify(item.json?.crmAccountId ?? item.json?._match?.value)}: ${item.json?._match?.reason}`);
+		}
+	};
 	const timer = setInterval(async () => {
 		try {
 			const keys = await demo.keys();
 			for (const key of keys.filter((k) => k.endsWith('/status.txt') && !reported.has(k))) {
 				reported.add(key);
 				const text = (await demo.read(key)) ?? '';
-				line(`status file s3://${demo.bucket}/${key}:\n${text.replace(/^/gm, '    ')}`);
+				line(`marker flow (PX): status file s3://${demo.bucket}/${key}:\n${text.replace(/^/gm, '    ')}`);
 			}
-			if (demo.receiver.rows.length !== lastRows) {
-				lastRows = demo.receiver.rows.length;
-				line(`rows delivered to the destination so far: ${lastRows}`);
+			const rows = /** @type {Array<Record<string, unknown>>} */ (demo.receiver.rows);
+			const counts = { hourly: rows.filter((r) => r && typeof r === 'object' && 'accountId' in r).length, marker: rows.filter((r) => r && typeof r === 'object' && 'email' in r).length };
+			if (counts.hourly !== lastRows.hourly) {
+				lastRows.hourly = counts.hourly;
+				line(`hourly flow (Staircase accounts): ${counts.hourly} rows delivered to the destination so far`);
+				await reportMatching();
+			}
+			if (counts.marker !== lastRows.marker) {
+				lastRows.marker = counts.marker;
+				line(`marker flow (PX users): ${counts.marker} rows delivered to the destination so far`);
 			}
 			const waiting = keys.filter((k) => k.startsWith(`${PX_BASE}/current/`));
 			if (reported.size >= 2 && waiting.length > 0 && !reported.has('summary')) {
 				reported.add('summary');
-				line(`left alone (no marker yet): ${waiting.join(', ')}`);
+				line(`marker flow (PX): left alone (no marker yet): ${waiting.join(', ')}`);
 				line('\nUpload a new staircase/accounts.csv or a new dt= folder with a _SUCCESS marker to see another import. Ctrl-C to stop.');
 			}
 		} catch (error) {
-			line(`(could not read the demo bucket: ${/** @type {Error} */ (error).message})`);
+			line(`(could not read the demo bucket or n8n: ${/** @type {Error} */ (error).message})`);
 		}
 	}, 1000);
 	timer.unref?.();

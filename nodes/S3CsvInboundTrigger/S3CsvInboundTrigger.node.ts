@@ -32,6 +32,13 @@ export class S3CsvInboundTrigger implements INodeType {
 		credentials: [{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' }],
 		properties: [
 			{
+				displayName:
+					'Poll Times above is how often the trigger wakes up: leave it at Every Minute, as a wake-up is one cheap S3 request. <b>Check Every</b> below is the import schedule. Between scheduled checks the trigger still retries a failed check after 1, 2, 4… minutes, drains a backlog, and imports a first upload as soon as it appears.',
+				name: 'scheduleNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
 				displayName: 'Mode',
 				name: 'mode',
 				type: 'options',
@@ -84,7 +91,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				typeOptions: { minValue: 0 },
 				default: 60,
 				description:
-					'How often to look at the file. A changed mapping in this workflow is imported at the next poll, without waiting. 0 checks at every poll.',
+					'The import schedule: how often to look at the file (0: at every poll). A file that appears or changes between checks waits for the next check, except a first upload, which is imported at the next poll. After you change the mapping, unpublish and publish the workflow: the file is then imported again at once.',
 				displayOptions: { show: { mode: ['singleFile'] } },
 			},
 			{
@@ -128,7 +135,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 15,
-				description: 'How often to look for ready folders. A backlog is drained at the next polls without waiting. 0 checks at every poll.',
+				description: 'The import schedule: how often to look for ready folders (0: at every poll). A backlog is drained at the next polls without waiting.',
 				displayOptions: { show: { mode: ['markerFolders'] } },
 			},
 			{
