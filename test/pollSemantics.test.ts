@@ -17,6 +17,8 @@ const MINUTE = 60_000;
 let receiver: Receiver;
 let proxy: FaultProxy;
 let published: PublishedWorkflow | undefined;
+const others: PublishedWorkflow[] = [];
+const track = (p: PublishedWorkflow) => (others.push(p), p);
 beforeEach(async () => {
 	receiver = await startReceiver([200]);
 	proxy = await startFaultProxy(motoEndpoint());
@@ -25,6 +27,7 @@ beforeEach(async () => {
 afterEach(async () => {
 	published?.dispose();
 	published = undefined;
+	others.splice(0).forEach((p) => p.dispose());
 	await receiver.close();
 	await proxy.close();
 });
@@ -137,10 +140,39 @@ describe('state persists only where n8n persists it', () => {
 		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
 	});
 
+	it('publishing (a new activation) checks at once; between activations the schedule decides', async () => {
+		const { bucket, store } = await newBucket('poll');
+		await store.write('in/accounts.csv', 'id,score\n1,2\n');
+		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials()));
+		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
+		await store.write('in/accounts.csv', 'id,score\n1,3\n');
+		n8n.advance(5 * MINUTE);
+		// The hourly check is not due: the new upload waits...
+		expect((await n8n.poll()).emitted).toBeNull();
+		// ...unless the workflow is published again (or n8n restarts): n8n builds the trigger anew and
+		// its first poll checks at once.
+		n8n.restart();
+		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
+		// An unchanged file is not imported again by a publish.
+		n8n.restart();
+		expect((await n8n.poll()).emitted).toBeNull();
+	});
+
+	it('with durable poll cursors there is no activation to tell: the schedule alone decides', async () => {
+		const { bucket, store } = await newBucket('poll');
+		await store.write('in/accounts.csv', 'id,score\n1,2\n');
+		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials(), { durableCursors: true }));
+		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
+		await store.write('in/accounts.csv', 'id,score\n1,3\n');
+		n8n.advance(5 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
+		n8n.advance(56 * MINUTE);
+		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
+	});
+
 	it('publishing before the first upload: the missing file is no error, and the upload is imported at the next poll', async () => {
 		const { bucket, store } = await newBucket('poll');
-		published = new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials());
-		const n8n = published;
+		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials()));
 		expect((await n8n.poll()).emitted).toBeNull();
 		await store.write('in/accounts.csv', 'id,score\n1,2\n');
 		n8n.advance(MINUTE);

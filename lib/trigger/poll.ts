@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 import { IMPORT_KEY, type FileReadSettings, type ImportBatch, type ImportFile } from '../importMetadata';
 import { readJournal } from '../px/complete';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
@@ -41,9 +43,28 @@ interface Common {
 	state: TriggerState;
 	now: number;
 	read: ReadSettings;
+	/** The first poll since the workflow was activated: check now, whatever the schedule. */
+	activated?: boolean;
 	/** A fault is reported (thrown: one failed execution) at this many failed checks in a row. */
 	reportFaultAfter?: number;
 	warn: (message: string) => void;
+}
+
+/** The trigger states (n8n's in-memory static data objects) this process has polled with. */
+const polledStates = new WeakSet<object>();
+
+/**
+ * Whether this is the first poll since n8n activated the workflow (published it, re-published it
+ * with a changed trigger, or started): then the trigger checks at once, whatever its schedule.
+ * Under n8n's default poll persistence the node's static data is an observable object that n8n
+ * builds once per activation and keeps between polls, so a new one means a new activation. With
+ * n8n's durable poll cursors every poll gets a plain copy instead; there is no activation to tell,
+ * and the schedule alone decides.
+ */
+export function firstPollOfActivation(state: object): boolean {
+	if (!types.isProxy(state) || polledStates.has(state)) return false;
+	polledStates.add(state);
+	return true;
 }
 
 /** Poll schedules fire a little early or late; a check this close to its time counts as due. */
@@ -124,7 +145,7 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 	const key = o.key.replace(/^\/+/, '');
 	const configHash = configFingerprint(o.downstream, o.ownParameters);
 	const mappingChanged = o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
-	if (!o.manual && !mappingChanged && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
+	if (!o.manual && !o.activated && !mappingChanged && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const store = o.storeFor(bucket);
@@ -172,7 +193,7 @@ export interface MarkerFolderOptions extends Common {
 /** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
 export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
 	const started = Date.now();
-	if (!o.manual && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
+	if (!o.manual && !o.activated && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const { bucket, prefix } = splitBucketPath(o.bucketPath);

@@ -12,7 +12,7 @@ import type { CsvEncoding } from '../../lib/csv/reader';
 import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
-import { runMarkerFolders, runSingleFile, withRetrySchedule, type TriggerState } from '../../lib/trigger/poll';
+import { firstPollOfActivation, runMarkerFolders, runSingleFile, withRetrySchedule, type TriggerState } from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 
@@ -252,6 +252,8 @@ export class S3CsvInboundTrigger implements INodeType {
 				now: Date.now(),
 				read,
 				reportFaultAfter: Number(options.reportFaultAfter ?? 3),
+				// Publishing (or n8n starting) checks at once, not at the next scheduled check.
+				activated: !manual && firstPollOfActivation(state),
 				warn,
 				storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket),
 			};
