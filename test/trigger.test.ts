@@ -59,12 +59,10 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 	it('imports an overwritten file once per change, and an unchanged file not again', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('in/accounts.csv', 'crm_id,score\n001A,10\n001B,20\n');
-		const staticData: IDataObject = {};
-		const workflow = singleFileWorkflow(bucket, 'in/accounts.csv', staticData);
-
-		const first = await poll(workflow, 'Trigger', credentials());
+		const n8n = track(new PublishedWorkflow((sd) => singleFileWorkflow(bucket, 'in/accounts.csv', sd), 'Trigger', credentials()));
+		const first = (await n8n.poll()).emitted;
 		expectFileItems(first, ['in/accounts.csv']);
-		const run = await execute(workflow, 'Trigger', first!, credentials());
+		const run = await execute(singleFileWorkflow(bucket, 'in/accounts.csv', {}), 'Trigger', first!, credentials());
 		const delivered = outputOf(run, 'Destination');
 		expect(delivered.map((i) => i.json.crm_id)).toEqual(['001A', '001B']);
 		const meta = importOf(delivered[0].json);
@@ -74,18 +72,17 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		expect(meta?.row).toBe(1);
 
 		// Unchanged: nothing, even when the hour is up.
-		const nodeState = (workflow.staticData as IDataObject)['node:Trigger'] as IDataObject;
-		nodeState.lastCheck = 0;
-		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
+		n8n.advance(61 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
 
 		// Overwritten with the same LastModified second but new content: the ETag tells.
 		await store.write('in/accounts.csv', 'crm_id,score\n001A,11\n');
-		nodeState.lastCheck = 0;
-		const second = await poll(workflow, 'Trigger', credentials());
-		const run2 = await execute(workflow, 'Trigger', second!, credentials());
+		n8n.advance(61 * MINUTE);
+		const second = (await n8n.poll()).emitted;
+		const run2 = await execute(singleFileWorkflow(bucket, 'in/accounts.csv', {}), 'Trigger', second!, credentials());
 		expect(outputOf(run2, 'Destination').map((i) => i.json.score)).toEqual(['11']);
-		nodeState.lastCheck = 0;
-		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
+		n8n.advance(61 * MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
 	});
 
 	it('waits for its interval, but imports at once when the downstream mapping changed (at re-activation)', async () => {
