@@ -106,7 +106,7 @@ export class PxStatusWriter implements INodeType {
 						typeOptions: { minValue: 0 },
 						default: 24,
 						description:
-							'A callback still not delivered at the end of its run keeps the batch open (its marker stays under current/) and is sent again by later runs, after 5, 10, 20, 40 minutes and then hourly, with the same body and idempotency key. After this long the batch is closed without it and the execution fails, naming the callback. 0 gives up at the end of the first run.',
+							'A callback still not delivered at the end of its run keeps the batch open (its marker stays under current/) and is sent again by later runs, at the trigger’s first check after 5, 10, 20, 40 minutes and then hourly, with the same body and idempotency key. After this long the batch is closed without it and the execution fails, naming the callback. 0 gives up at the end of the first run.',
 					},
 					{ displayName: 'Callback Timeout (Seconds)', name: 'timeoutSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
 				],
