@@ -36,5 +36,31 @@ describeImportFlows(
 			const failed = (await d.n8n.api('GET', `/executions?workflowId=${id}&status=error`)).data;
 			expect(failed).toEqual([]);
 		});
+
+		it('publishing again checks at once: a new upload is imported without waiting for the hourly check', async () => {
+			const d = demo();
+			const key = 'staircase/republish.csv';
+			await d.write(key, 'crm_account_id,date,tier\na0D30000001n7PiEAI,2024-05-01,Gold\n');
+			const id = await d.createFromExample('hourly-overwrite-import.json', (workflow) => {
+				const trigger = workflow.nodes.find((n: { type: string }) => n.type.endsWith('.s3CsvInboundTrigger'));
+				trigger.parameters.fileKey = key;
+			});
+			const rowsOf = (tier: string) => (d.receiver.rows as Array<Record<string, unknown>>).filter((r) => String(r.idempotencyKey).includes(key) && r.tier === tier);
+			await d.activate(id);
+			await waitFor('the first version', async () => rowsOf('Gold').length > 0, 60_000);
+			// A new upload: the hourly check is an hour away.
+			await d.write(key, 'crm_account_id,date,tier\na0D30000001n7PiEAI,2024-05-01,Platinum\n');
+			await new Promise((r) => setTimeout(r, 3000));
+			expect(rowsOf('Platinum')).toEqual([]);
+			// Unpublish and publish, nothing changed: n8n activates the trigger anew, and it checks at once.
+			const unpublished = () => d.n8n.log().split('"result":"unpublished"').length;
+			const deactivations = unpublished();
+			await d.n8n.api('POST', `/workflows/${id}/unpublish`, {});
+			await waitFor('the trigger to be deactivated', async () => unpublished() > deactivations, 30_000);
+			const published = Date.now();
+			await d.activate(id);
+			await waitFor('the new version', async () => rowsOf('Platinum').length > 0, 60_000);
+			expect(Date.now() - published).toBeLessThan(30_000);
+		});
 	},
 );
