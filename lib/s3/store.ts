@@ -202,7 +202,7 @@ export class S3Store {
 
 	/** A small object's text and the ETag of the version read (from the same GET). */
 	async readTextVersion(key: string): Promise<{ text: string; etag: string } | undefined> {
-		if (!(await this.head(key))) return undefined;
+		// One GET: a missing object is its NoSuchKey answer, not a HEAD first.
 		let opened;
 		try {
 			opened = await this.open(key);

@@ -18,6 +18,9 @@ import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/con
 import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential, testStatusCallbackCredential } from '../shared/credentialTest';
 
+const FAIL_ON_ERROR_BATCH_DESCRIPTION =
+	'Whether an execution that closes a batch with ERROR fails (red in the executions list, and n8n’s error workflow runs) after the status file, the move and the callback are done';
+
 /** The nodes whose items carry row-level import metadata: the Field Mapper reads the files. */
 const ROW_SOURCE_TYPE_SUFFIXES = ['.fieldMapper', '.s3CsvInboundTrigger'];
 
@@ -63,8 +66,7 @@ export class PxStatusWriter implements INodeType {
 				name: 'failOnErrorBatch',
 				type: 'boolean',
 				default: false,
-				description:
-					'Whether an execution that closes a batch with ERROR fails (red in the executions list, and n8n’s error workflow runs) after the status file, the move and the callback are done',
+				description: FAIL_ON_ERROR_BATCH_DESCRIPTION,
 				displayOptions: { show: { '@version': [1] } },
 			},
 			{
@@ -72,8 +74,7 @@ export class PxStatusWriter implements INodeType {
 				name: 'failOnErrorBatch',
 				type: 'boolean',
 				default: true,
-				description:
-					'Whether an execution that closes a batch with ERROR fails (red in the executions list, and n8n’s error workflow runs) after the status file, the move and the callback are done',
+				description: FAIL_ON_ERROR_BATCH_DESCRIPTION,
 				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
