@@ -31,7 +31,7 @@ async function main() {
 	line(`n8n editor:   ${demo.n8n.url}   (sign in as demo@example.com / Demo-password-1)`);
 	line(`Demo bucket:  s3://${demo.bucket} on ${demo.moto.endpoint}`);
 	line(`Receiver:     ${demo.receiver.url} (directory, destination rows, callbacks)`);
-	line('Both workflows are active; their triggers poll at activation, then every minute.\n');
+	line('Both workflows are active; their triggers poll at activation, then on their Poll Times (hourly flow: every hour; marker flow: every 15 minutes). Publish a workflow again to check at once.\n');
 
 	const reported = new Set();
 	/** Rows the destination got, per flow: account rows from the hourly flow, user rows from the marker flow. */

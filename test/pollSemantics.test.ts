@@ -44,9 +44,16 @@ async function seeded() {
 	return { bucket, store };
 }
 
-function publish(bucket: string, options: { durableCursors?: boolean; trigger?: IDataObject; triggerOptions?: IDataObject } = {}) {
+function publish(bucket: string, options: { durableCursors?: boolean; trigger?: IDataObject; triggerOptions?: IDataObject; triggerVersion?: number } = {}) {
 	published = new PublishedWorkflow(
-		(staticData) => pxFlow(bucket, staticData, { destination: { replaceJson: false }, trigger: options.trigger, triggerOptions: options.triggerOptions, statusWriterOptions: { retryDelayMs: 5 } }),
+		(staticData) =>
+			pxFlow(bucket, staticData, {
+				destination: { replaceJson: false },
+				trigger: options.trigger,
+				triggerOptions: options.triggerOptions,
+				triggerVersion: options.triggerVersion,
+				statusWriterOptions: { retryDelayMs: 5 },
+			}),
 		'Trigger',
 		credentials(),
 		{ durableCursors: options.durableCursors },
@@ -182,10 +189,67 @@ describe('state persists only where n8n persists it', () => {
 	});
 });
 
-function singleFile(bucket: string, staticData: IDataObject) {
+describe('version 2: n8n’s Poll Times are the one schedule', () => {
+	it('every poll checks the file: a new upload is imported at the next poll, an unchanged file is not imported again', async () => {
+		const { bucket, store } = await newBucket('poll');
+		await store.write('in/accounts.csv', 'id,score\n1,2\n');
+		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData, 2), 'Trigger', credentials()));
+		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
+		n8n.advance(MINUTE);
+		expect((await n8n.poll()).emitted).toBeNull();
+		await store.write('in/accounts.csv', 'id,score\n1,3\n');
+		n8n.advance(MINUTE);
+		// Version 1 would wait for its hourly check here.
+		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
+		expect(n8n.failedExecutions).toEqual([]);
+	});
+
+	it('a failed check is retried at the next poll, and Failed Checks Before Error counts polls', async () => {
+		const { bucket, store } = await seeded();
+		const n8n = publish(bucket, { triggerVersion: 2 });
+		failListings(4);
+		const { logs } = await captureLogs(async () => {
+			for (let poll = 1; poll <= 4; poll++) {
+				expect((await n8n.poll()).emitted).toBeNull();
+				// Polls every 15 minutes (Poll Times): each one checks again.
+				n8n.advance(15 * MINUTE);
+			}
+		});
+		expect(logs.join('\n')).toMatch(/Check failed \(1 in a row, since .*\); next try at the next poll; reported as a failed execution if it still fails at check 3/);
+		expect(n8n.failedExecutions).toHaveLength(1);
+		expect((n8n.failedExecutions[0] as Error & { description?: string }).description).toMatch(/\(3 checks in a row\)\. The trigger keeps trying \(next at the next poll\)/);
+		expect(n8n.savedState?.retryAt).toBeUndefined();
+		const run = await n8n.pollAndRun();
+		expect(runError(run!)).toBeUndefined();
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
+		expect(n8n.failedExecutions).toHaveLength(1);
+	});
+
+	it('a backlog beyond Max Folders per Run follows at the next poll', async () => {
+		const { bucket, store } = await newBucket('poll');
+		for (const day of ['01', '02', '03']) {
+			await store.write(`px/current/dt=202401${day}/a.csv`, 'id,score\n1,5\n');
+			await store.write(`px/current/dt=202401${day}/_SUCCESS`, '');
+		}
+		const n8n = publish(bucket, { triggerVersion: 2, triggerOptions: { maxFolders: 2 } });
+		const first = await n8n.pollAndRun();
+		expect(runError(first!)).toBeUndefined();
+		expect(await store.readText('px/processed/20240102/status.txt')).toMatch(/^SUCCESS/);
+		n8n.advance(15 * MINUTE);
+		await n8n.pollAndRun();
+		expect(await store.readText('px/processed/20240103/status.txt')).toMatch(/^SUCCESS/);
+	});
+});
+
+function singleFile(bucket: string, staticData: IDataObject, triggerVersion = 1) {
 	return buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'in/accounts.csv', intervalMinutes: 60 }),
+			node(
+				'Trigger',
+				TYPES.trigger,
+				{ mode: 'singleFile', bucket, fileKey: 'in/accounts.csv', ...(triggerVersion === 1 ? { intervalMinutes: 60 } : {}) },
+				{ typeVersion: triggerVersion },
+			),
 			node('Field Mapper', TYPES.fieldMapper, { fields: { field: [{ target: 'id' }] } }),
 		],
 		connections: connect(['Trigger', 'Field Mapper']),

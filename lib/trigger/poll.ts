@@ -38,7 +38,10 @@ export interface PollResult {
 
 interface Common {
 	storeFor: (bucket: string) => S3Store;
+	/** Version 1's own import schedule ("Check Every"); ignored when `everyPoll` is set. */
 	intervalMs: number;
+	/** Version 2: n8n's Poll Times are the one schedule; every poll checks, a failed one is retried at the next. */
+	everyPoll?: boolean;
 	manual: boolean;
 	state: TriggerState;
 	now: number;
@@ -70,7 +73,8 @@ export function firstPollOfActivation(state: object): boolean {
 /** Poll schedules fire a little early or late; a check this close to its time counts as due. */
 const SCHEDULE_SLACK_MS = 30_000;
 
-function due(state: TriggerState, now: number, intervalMs: number): boolean {
+function due(state: TriggerState, now: number, intervalMs: number, everyPoll?: boolean): boolean {
+	if (everyPoll) return true;
 	if (state.retryAt !== undefined) return now >= state.retryAt;
 	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS;
 }
@@ -84,8 +88,9 @@ function problemItem(file: ImportFile): Record<string, unknown> {
 }
 
 /**
- * Runs a check; after a failure the next try comes after 1, 2, 4... minutes, never later than
- * the interval, so a passing fault is retried soon and a lasting one is not hammered.
+ * Runs a check. Version 2 checks at every poll, so a failed check is retried at the next poll;
+ * version 1 retries after 1, 2, 4... minutes, never later than its interval, so a passing fault is
+ * retried soon and a lasting one is not hammered.
  *
  * Passing faults stay quiet: a failed check is logged and the poll returns nothing, until
  * `reportFaultAfter` checks in a row have failed (a fault that needs the user is reported at its
@@ -111,22 +116,23 @@ export async function withRetrySchedule(o: Common, check: () => Promise<PollResu
 		const failures = (o.state.failures ?? 0) + 1;
 		o.state.failures = failures;
 		o.state.failingSince ??= o.now;
-		o.state.retryAt = o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
+		// Version 2 retries at the next poll (n8n's Poll Times); version 1 after 1, 2, 4... minutes.
+		if (!o.everyPoll) o.state.retryAt = o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
 		const e = error as Error & { hint?: string };
 		const since = new Date(o.state.failingSince).toISOString();
-		const next = new Date(o.state.retryAt).toISOString();
+		const next = o.state.retryAt === undefined ? 'at the next poll' : `at ${new Date(o.state.retryAt).toISOString()}`;
 		// A passing fault (network, throttling, 5xx, an expiring session) may clear by itself; one
 		// that needs the user (no such bucket, access denied, a wrong key) is reported at once.
 		const transient = (error as { transient?: unknown }).transient === true;
 		const reportAfter = transient ? Math.max(1, o.reportFaultAfter ?? 3) : 1;
 		if (o.state.faultReported || failures < reportAfter) {
 			o.warn(
-				`Check failed (${failures} in a row, since ${since}); next try at ${next}${o.state.faultReported ? ' (already reported)' : `; reported as a failed execution if it still fails at check ${reportAfter}`}: ${e.message}`,
+				`Check failed (${failures} in a row, since ${since}); next try ${next}${o.state.faultReported ? ' (already reported)' : `; reported as a failed execution if it still fails at check ${reportAfter}`}: ${e.message}`,
 			);
 			return { items: [] };
 		}
 		o.state.faultReported = true;
-		e.hint = `${e.hint ? `${e.hint} ` : ''}Failing since ${since} (${failures} checks in a row). The trigger keeps trying (next at ${next}) and reports this fault once; imports resume by themselves when it clears.`;
+		e.hint = `${e.hint ? `${e.hint} ` : ''}Failing since ${since} (${failures} checks in a row). The trigger keeps trying (next ${next}) and reports this fault once; imports resume by themselves when it clears.`;
 		throw e;
 	}
 }
@@ -145,7 +151,7 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 	const key = o.key.replace(/^\/+/, '');
 	const configHash = configFingerprint(o.downstream, o.ownParameters);
 	const mappingChanged = o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
-	if (!o.manual && !o.activated && !mappingChanged && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
+	if (!o.manual && !o.activated && !mappingChanged && !due(o.state, o.now, o.intervalMs, o.everyPoll)) return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const store = o.storeFor(bucket);
@@ -193,7 +199,7 @@ export interface MarkerFolderOptions extends Common {
 /** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
 export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
 	const started = Date.now();
-	if (!o.manual && !o.activated && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs)) return { items: [], notDue: true };
+	if (!o.manual && !o.activated && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs, o.everyPoll)) return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const { bucket, prefix } = splitBucketPath(o.bucketPath);

@@ -22,7 +22,9 @@ export class S3CsvInboundTrigger implements INodeType {
 		name: 's3CsvInboundTrigger',
 		icon: { light: 'file:s3CsvInbound.svg', dark: 'file:s3CsvInbound.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// Version 2: n8n's Poll Times are the one schedule (version 1 had its own "Check Every").
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{$parameter["mode"] === "markerFolders" ? "Marker folders" : "Single file"}}',
 		description: 'Hands on CSV files (plain or gzipped) from a private S3 bucket, one item per file: one overwritten file, or _SUCCESS marker folders. The Field Mapper reads the rows.',
 		defaults: { name: 'S3 CSV Inbound Trigger' },
@@ -37,6 +39,15 @@ export class S3CsvInboundTrigger implements INodeType {
 				name: 'scheduleNotice',
 				type: 'notice',
 				default: '',
+				displayOptions: { show: { '@version': [1] } },
+			},
+			{
+				displayName:
+					'Poll Times above is the schedule: each poll looks at S3 (one HEAD request, or one listing) and starts an execution only when there is something to import. Publishing checks at once.',
+				name: 'pollNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
 				displayName: 'Mode',
@@ -82,7 +93,16 @@ export class S3CsvInboundTrigger implements INodeType {
 				type: 'boolean',
 				default: false,
 				description: 'Whether to import the file at every check even when it has not changed',
-				displayOptions: { show: { mode: ['singleFile'] } },
+				displayOptions: { show: { mode: ['singleFile'], '@version': [1] } },
+			},
+			{
+				displayName: 'Import at Every Poll',
+				name: 'importEveryCheck',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to import the file at every poll even when it has not changed (with Poll Times at Every Hour, the file is re-read every hour as Staircase does). Off: it is imported when it changes, or when the workflow is published with a changed mapping.',
+				displayOptions: { show: { mode: ['singleFile'], '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
 				displayName: 'Check Every (Minutes)',
@@ -92,7 +112,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				default: 60,
 				description:
 					'The import schedule: how often to look at the file (0: at every poll). A file that appears or changes between checks waits for the next check, except a first upload, which is imported at the next poll. After you change the mapping, unpublish and publish the workflow: the file is then imported again at once.',
-				displayOptions: { show: { mode: ['singleFile'] } },
+				displayOptions: { show: { mode: ['singleFile'], '@version': [1] } },
 			},
 			{
 				displayName: 'Bucket',
@@ -136,7 +156,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				typeOptions: { minValue: 0 },
 				default: 15,
 				description: 'The import schedule: how often to look for ready folders (0: at every poll). A backlog is drained at the next polls without waiting.',
-				displayOptions: { show: { mode: ['markerFolders'] } },
+				displayOptions: { show: { mode: ['markerFolders'], '@version': [1] } },
 			},
 			{
 				displayName: 'Options',
@@ -168,7 +188,7 @@ export class S3CsvInboundTrigger implements INodeType {
 						typeOptions: { minValue: 1 },
 						default: 3,
 						description:
-							'A passing S3 fault (network, throttling, 5xx) is retried after 1, 2, 4… minutes and only logged; if this many checks in a row fail, it becomes one failed execution (and runs the error workflow), naming the cause and the next try. Faults that need you, such as a missing bucket or denied access, are reported at once.',
+							'A passing S3 fault (network, throttling, 5xx) is only logged and retried at the next poll (version 1: after 1, 2, 4… minutes); if this many checks in a row fail, it becomes one failed execution (and runs the error workflow), naming the cause and the next try. Faults that need you, such as a missing bucket or denied access, are reported at once.',
 					},
 					{
 						displayName: 'Lease (Minutes)',
@@ -196,7 +216,7 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 10,
-						description: 'At most this many ready folders go into one execution; the rest follow at the next poll',
+						description: 'At most this many ready folders go into one execution; the rest follow at the next poll (version 1: without waiting for Check Every)',
 						displayOptions: { show: { '/mode': ['markerFolders'] } },
 					},
 					{
@@ -232,7 +252,8 @@ export class S3CsvInboundTrigger implements INodeType {
 		const manual = this.getMode() === 'manual';
 		// A test run reads a sample and leaves the state alone.
 		const state = (manual ? {} : this.getWorkflowStaticData('node')) as TriggerState;
-		const intervalMs = Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
+		const everyPoll = this.getNode().typeVersion >= 2;
+		const intervalMs = everyPoll ? 0 : Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
 		const read = {
 			csv: {
 				delimiter: (options.delimiter as string) || ',',
@@ -247,6 +268,7 @@ export class S3CsvInboundTrigger implements INodeType {
 			const warn = (message: string) => logger.warn(redact(`${this.getNode().name}: ${message}`, secrets));
 			const common = {
 				intervalMs,
+				everyPoll,
 				manual,
 				state,
 				now: Date.now(),

@@ -10,12 +10,14 @@ describeImportFlows(
 	'both import flows in a real n8n server (regular mode)',
 	async () => await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-e2e-')), quiet: true, env: { N8N_LOG_LEVEL: 'debug' } }),
 	(demo: () => Demo) => {
-		it('a workflow published before the customer’s first upload imports it at the next polls, not after the hour', async () => {
+		it('a workflow published before the customer’s first upload imports it at the next poll, with no error at publishing', async () => {
 			const d = demo();
 			const key = 'staircase/first-upload.csv';
 			const id = await d.createFromExample('hourly-overwrite-import.json', (workflow) => {
 				const trigger = workflow.nodes.find((n: { type: string }) => n.type.endsWith('.s3CsvInboundTrigger'));
 				trigger.parameters.fileKey = key;
+				// Poll Times are the trigger's one schedule: this copy polls every minute.
+				trigger.parameters.pollTimes = { item: [{ mode: 'everyMinute' }] };
 			});
 			await d.activate(id);
 			// The activation poll finds no file: no error, no execution, and the check does not count.
@@ -31,13 +33,13 @@ describeImportFlows(
 				150_000,
 			);
 			expect(rows.map((r) => [r.accountId, r.tier])).toEqual([['acc-002', 'Platinum']]);
-			// Within two minute-polls of the upload, not the hour.
+			// Within two minute-polls of the upload.
 			expect(Date.now() - uploaded).toBeLessThan(130_000);
 			const failed = (await d.n8n.api('GET', `/executions?workflowId=${id}&status=error`)).data;
 			expect(failed).toEqual([]);
 		});
 
-		it('publishing again checks at once: a new upload is imported without waiting for the hourly check', async () => {
+		it('publishing again checks at once: a new upload is imported without waiting for the next hourly poll', async () => {
 			const d = demo();
 			const key = 'staircase/republish.csv';
 			await d.write(key, 'crm_account_id,date,tier\na0D30000001n7PiEAI,2024-05-01,Gold\n');
@@ -48,7 +50,7 @@ describeImportFlows(
 			const rowsOf = (tier: string) => (d.receiver.rows as Array<Record<string, unknown>>).filter((r) => String(r.idempotencyKey).includes(key) && r.tier === tier);
 			await d.activate(id);
 			await waitFor('the first version', async () => rowsOf('Gold').length > 0, 60_000);
-			// A new upload: the hourly check is an hour away.
+			// A new upload: the example's next poll is up to an hour away.
 			await d.write(key, 'crm_account_id,date,tier\na0D30000001n7PiEAI,2024-05-01,Platinum\n');
 			await new Promise((r) => setTimeout(r, 3000));
 			expect(rowsOf('Platinum')).toEqual([]);

@@ -327,11 +327,11 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
 export function pxFlow(
 	bucket: string,
 	staticData: IDataObject,
-	parameters: { destination?: object; statusWriterOptions?: object; statusWriterVersion?: number; trigger?: object; triggerOptions?: object } = {},
+	parameters: { destination?: object; statusWriterOptions?: object; statusWriterVersion?: number; trigger?: object; triggerOptions?: object; triggerVersion?: number } = {},
 ): Workflow {
 	return buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', ...parameters.trigger, options: { leaseMinutes: 1, ...parameters.triggerOptions } }),
+			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', ...parameters.trigger, options: { leaseMinutes: 1, ...parameters.triggerOptions } }, { typeVersion: parameters.triggerVersion ?? 1 }),
 			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
 			node('Destination', TYPES.destination, parameters.destination ?? {}, { onError: 'continueErrorOutput' }),
 			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: parameters.statusWriterOptions ?? {} }, { typeVersion: parameters.statusWriterVersion ?? 1 }),
