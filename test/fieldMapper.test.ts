@@ -91,6 +91,10 @@ describe('Field Mapper, strict (marker imports)', () => {
 		);
 		expect(valid).toEqual([]);
 		expect(runError(run)).toMatch(/'owner' is a user reference: S3 import does not support user reference fields/);
+		// The Type "User Reference (Not Importable)" (the switch above is how older workflows said it).
+		const byType = await runStrict({ 'a.csv': GOOD }, { fields: { field: [...PX_FIELDS.field, { target: 'owner', type: 'userReference' }] } });
+		expect(byType.valid).toEqual([]);
+		expect(runError(byType.run)).toMatch(/'owner' is a user reference: S3 import does not support user reference fields/);
 	});
 
 	it('takes field definitions from JSON, such as an attribute list, and refuses user references there too', async () => {

@@ -26,19 +26,27 @@ import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 
 type Input = 's3Files' | 'binary' | 'rows';
 
-/** One field of a field list: the same inputs for the node's own list and for a preset's. */
 /**
- * One field of the list: target, source, type, and a date format only for date types; Required
- * and User Reference are switches. In the order a user reads them, not alphabetical.
+ * One field of a field list (the node's own or a preset's), shown as one row: n8n's inline
+ * fixed-collection layout, which the Chat Trigger uses for its suggestions. Labels are hidden in a
+ * row, so the notice above the list names the columns. Required comes first: n8n gives the first
+ * input of a row its natural width and shares the rest equally, and a switch is narrow.
  */
 const FIELD_VALUES: INodeProperties[] = [
+	{
+		displayName: 'Required',
+		name: 'required',
+		type: 'boolean',
+		default: false,
+		description: 'Whether every file must have the column and every row a value in it',
+	},
 	{
 		displayName: 'Target Field',
 		name: 'target',
 		type: 'string',
 		default: '',
 		required: true,
-		placeholder: 'crmAccountId',
+		placeholder: 'target field',
 		description: 'The destination field (its API name)',
 	},
 	{
@@ -46,7 +54,7 @@ const FIELD_VALUES: INodeProperties[] = [
 		name: 'source',
 		type: 'string',
 		default: '',
-		placeholder: 'Same as the target field',
+		placeholder: 'same as target',
 		description: 'The CSV column; empty means the same as the target field',
 	},
 	{
@@ -60,6 +68,11 @@ const FIELD_VALUES: INodeProperties[] = [
 			{ name: 'Date and Time', value: 'datetime' },
 			{ name: 'Number', value: 'number' },
 			{ name: 'String', value: 'string' },
+			{
+				name: 'User Reference (Not Importable)',
+				value: 'userReference',
+				description: 'A field that refers to a user, such as the account owner: S3 import cannot fill it, so the node refuses it until you remove it',
+			},
 		],
 		default: 'string',
 	},
@@ -68,35 +81,22 @@ const FIELD_VALUES: INodeProperties[] = [
 		name: 'dateFormat',
 		type: 'string',
 		default: '',
-		placeholder: 'yyyy-MM-dd',
+		placeholder: 'default format',
 		description: 'Java-style pattern for this field; empty uses the Default Date Format below the list',
 		displayOptions: { show: { type: ['date', 'datetime'] } },
 	},
-	{
-		displayName: 'Required',
-		name: 'required',
-		type: 'boolean',
-		default: false,
-		description: 'Whether every file must have the column and every row a value in it',
-	},
-	{
-		displayName: 'User Reference',
-		name: 'userReference',
-		type: 'boolean',
-		default: false,
-		description: 'Whether the field refers to a user (such as the account owner). S3 import does not support these, so the node refuses them.',
-	},
+	// Before the Type option existed, a switch; kept so that such a field is still refused.
+	{ displayName: 'User Reference', name: 'userReference', type: 'hidden', default: false },
 ];
 
 /** A preset as the field list's rows: filled in, and as editable as any list. */
 const presetRows = (fields: readonly FieldDefinition[]) =>
 	fields.map((f) => ({
+		required: f.required === true,
 		target: f.target,
 		source: f.source ?? '',
-		type: f.type,
-		required: f.required === true,
+		type: f.userReference ? 'userReference' : f.type,
 		dateFormat: f.dateFormat ?? '',
-		userReference: f.userReference === true,
 	}));
 
 /** The field definitions a field list (the node's own or a preset's) holds. */
@@ -104,10 +104,10 @@ const definitionsOf = (value: { field?: IDataObject[] }): FieldDefinition[] =>
 	(value.field ?? []).map((f) => ({
 		target: String(f.target ?? '').trim(),
 		source: String(f.source ?? '').trim() || undefined,
-		type: (f.type as FieldType) ?? 'string',
+		type: f.type === 'userReference' ? 'string' : ((f.type as FieldType) ?? 'string'),
 		required: f.required === true,
 		dateFormat: String(f.dateFormat ?? '').trim() || undefined,
-		userReference: f.userReference === true,
+		userReference: f.userReference === true || f.type === 'userReference',
 	}));
 
 const INPUT_OPTIONS = [
@@ -211,10 +211,18 @@ export class FieldMapper implements INodeType {
 				default: 'node',
 			},
 			{
+				displayName:
+					'One row per field: Required switch, target field, source column (empty: the same name), type, and for date types a date format (empty: the Default Date Format below). Widen the panel to see long names.',
+				name: 'fieldRowsNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { fieldsFrom: ['node', 'both', 'staircase'] } },
+			},
+			{
 				displayName: 'Staircase Account Fields',
 				name: 'staircaseFields',
 				type: 'fixedCollection',
-				typeOptions: { multipleValues: true, sortable: true },
+				typeOptions: { multipleValues: true, sortable: true, fixedCollection: { layout: 'inline' } },
 				placeholder: 'Add Field',
 				default: { field: presetRows(STAIRCASE_ACCOUNT_FIELDS) },
 				description: 'The account fields of a Staircase integration. Owner is a user reference, which S3 import cannot fill: remove it. Add your own fields here too.',
@@ -225,7 +233,7 @@ export class FieldMapper implements INodeType {
 				displayName: 'Fields',
 				name: 'fields',
 				type: 'fixedCollection',
-				typeOptions: { multipleValues: true, sortable: true },
+				typeOptions: { multipleValues: true, sortable: true, fixedCollection: { layout: 'inline' } },
 				placeholder: 'Add Field',
 				default: {},
 				displayOptions: { show: { fieldsFrom: ['node', 'both'] } },

@@ -97,7 +97,7 @@ describe('the demo in a browser', () => {
 		expect(writer).toMatch(/Imported Rows/);
 	});
 
-	it('hourly workflow: trigger (single file: no marker-only options), Field Mapper field list, Account Matcher wiring', async () => {
+	it('hourly workflow: trigger (one schedule; no marker-only options), Field Mapper one row per field, Account Matcher wiring', async () => {
 		await openWorkflow(demo.workflows.hourly, 'hourly-workflow.png');
 		let options: string[] = [];
 		const trigger = await openNode('S3 CSV Inbound Trigger', 'trigger-single-file.png', async (panel) => {
@@ -109,16 +109,48 @@ describe('the demo in a browser', () => {
 			await page.keyboard.press('Escape');
 		});
 		expect(trigger).toMatch(/File Path/);
+		// n8n's Poll Times are the one schedule: no second "Check Every" clock.
+		expect(trigger).toMatch(/Poll Times/);
+		expect(trigger).toMatch(/Poll Times above is the schedule/);
+		expect(trigger).toMatch(/Import at Every Poll/);
+		expect(trigger).not.toMatch(/Check Every/);
 		// Lease and the per-run caps are marker-folder options: not offered for a single file.
 		expect(options.join('\n')).toMatch(/Failed Checks Before Error/);
 		expect(options.join('\n')).not.toMatch(/Lease|Max Folders per Run|Max Files per Run/);
-		let fieldHeights: number[] = [];
+
+		let rows: Array<{ tops: number[]; widths: number[] }> = [];
+		let widened: number[] = [];
 		const mapper = await openNode('Field Mapper', 'field-mapper.png', async (panel) => {
-			const tops = await panel.getByText('Target Field', { exact: true }).evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
-			fieldHeights = tops.slice(1).map((top, i) => Math.round(top - tops[i]));
+			rows = await panel.locator('[class*="inlineItem"]').evaluateAll((els) =>
+				els.map((row) => {
+					const inputs = [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) => c.getBoundingClientRect());
+					return { tops: inputs.map((r) => Math.round(r.top)), widths: inputs.map((r) => Math.round(r.width)) };
+				}),
+			);
+			// Widened by its right edge, as a user does for long names: the row's inputs share the width.
+			const edge = panel.locator('[data-dir="right"]').filter({ visible: true }).first();
+			const box = await edge.boundingBox();
+			if (box) {
+				await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+				await page.mouse.down();
+				await page.mouse.move(box.x + 300, box.y + box.height / 2, { steps: 10 });
+				await page.mouse.up();
+				await page.waitForTimeout(800);
+				widened = await panel.locator('[class*="inlineItem"]').first().evaluate((row) => [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) => Math.round(c.getBoundingClientRect().width)));
+				await page.screenshot({ path: join(ARTIFACTS, 'field-mapper-widened.png') });
+			}
 		});
 		expect(mapper).toMatch(/Default Date Format/);
-		console.log(`Field Mapper: px per field in the list: ${JSON.stringify(fieldHeights)}`);
+		expect(mapper).toMatch(/One row per field: Required switch, target field, source column/);
+		console.log(`Field Mapper rows (input widths, px): ${JSON.stringify(rows.map((r) => r.widths))}`);
+		// The example's nine Staircase fields, each one row: Required, target, source, type, and a date
+		// format only for the date field (renewalDate).
+		expect(rows).toHaveLength(9);
+		expect(rows.map((r) => r.widths.length)).toEqual([4, 4, 4, 4, 4, 5, 4, 4, 4]);
+		for (const row of rows) expect(Math.max(...row.tops) - Math.min(...row.tops)).toBeLessThan(30);
+		const pitch = rows.slice(1).map((r, i) => r.tops[0] - rows[i].tops[0]);
+		console.log(`Field Mapper: px per field: ${JSON.stringify(pitch)}; first row's input widths in the widened panel: ${JSON.stringify(widened)}`);
+		expect(Math.max(...pitch)).toBeLessThan(80);
 		const matcher = await openNode('Account Matcher', 'account-matcher.png');
 		expect(matcher).toMatch(/Connect the imported rows/);
 		expect(matcher).toMatch(/Directory Field to Match On/);
