@@ -72,6 +72,17 @@ async function closePanel(panel: ReturnType<Page['locator']>): Promise<void> {
 	await panel.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
+/** Reads `probe` until it gives `expected` (the editor updates asynchronously), at most 10 s; returns the last value. */
+async function settled<T>(probe: () => Promise<T>, expected: T): Promise<T> {
+	const deadline = Date.now() + 10_000;
+	let value = await probe();
+	while (value !== expected && Date.now() < deadline) {
+		await page.waitForTimeout(200);
+		value = await probe();
+	}
+	return value;
+}
+
 /** Opens a node's panel, returns its visible text, takes a screenshot, and closes it. */
 async function openNode(name: string, screenshot: string, before?: (panel: ReturnType<Page['locator']>) => Promise<void>): Promise<string> {
 	await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
@@ -172,6 +183,28 @@ describe('the demo in a browser', () => {
 			await page.screenshot({ path: join(ARTIFACTS, file) });
 			await page.keyboard.press('Escape');
 		}
+	});
+
+	it('adding a field gives one new row, and choosing a date type adds its format to that row', async () => {
+		await openWorkflow(demo.workflows.marker, 'marker-workflow-again.png');
+		await page.locator('[data-test-id="canvas-node"][data-node-name="Field Mapper"]').dblclick();
+		const panel = page.locator('[data-test-id="ndv"]');
+		await panel.waitFor({ timeout: 30_000 });
+		const rows = panel.locator('[class*="inlineItem"]');
+		const inputsOf = async (index: number) => await rows.nth(index).locator('[data-test-id="parameter-item"]').count();
+		// The example's six PX fields.
+		expect(await rows.count()).toBe(6);
+		await panel.getByRole('button', { name: 'Add Field' }).click();
+		expect(await settled(async () => await rows.count(), 7)).toBe(7);
+		// Required, target, source, type: no date format for a String.
+		expect(await inputsOf(6)).toBe(4);
+		expect(await settled(async () => await rows.nth(6).getByPlaceholder('target field').count(), 1)).toBe(1);
+		await rows.nth(6).getByPlaceholder('target field').fill('renewedOn');
+		await rows.nth(6).locator('[data-test-id="parameter-item"]').nth(3).locator('input').first().click();
+		await page.locator('.el-select-dropdown__item, [role="option"]').filter({ visible: true }).getByText('Date', { exact: true }).click();
+		expect(await settled(async () => await inputsOf(6), 5)).toBe(5);
+		expect(await rows.nth(6).getByPlaceholder('default format').count()).toBe(1);
+		await page.screenshot({ path: join(ARTIFACTS, 'field-mapper-new-date-field.png') });
 	});
 
 	it('nothing of this package logged an error in the browser console', () => {
