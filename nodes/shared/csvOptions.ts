@@ -16,7 +16,7 @@ export function allowBareQuotesOption(displayOptions?: INodeProperties['displayO
 		type: 'boolean',
 		default: false,
 		description:
-			'Whether a quote inside an unquoted field (5\'11", 12" pipe), as some exports write it, is read as an ordinary character. Off, such a file is refused with the line.',
+			'Whether a quote inside an unquoted field (5\'11", 12" pipe), as some exports write it, is read as an ordinary character (what Extract From File calls Preserve Quotes). Off, such a file is refused with the line.',
 		...(displayOptions ? { displayOptions } : {}),
 	};
 }
