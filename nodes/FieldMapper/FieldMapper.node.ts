@@ -30,7 +30,8 @@ type Input = 's3Files' | 'binary' | 'rows';
  * One field of a field list (the node's own or a preset's), shown as one row: n8n's inline
  * fixed-collection layout, which the Chat Trigger uses for its suggestions. Labels are hidden in a
  * row, so the notice above the list names the columns. Required comes first: n8n gives the first
- * input of a row its natural width and shares the rest equally, and a switch is narrow.
+ * input of a row its natural width (149 px for a switch, 230 for a text input, measured in the
+ * browser test) and shares the rest equally.
  */
 const FIELD_VALUES: INodeProperties[] = [
 	{
