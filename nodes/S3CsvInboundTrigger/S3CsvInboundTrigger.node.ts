@@ -274,8 +274,9 @@ export class S3CsvInboundTrigger implements INodeType {
 				now: Date.now(),
 				read,
 				reportFaultAfter: Number(options.reportFaultAfter ?? 3),
-				// Publishing (or n8n starting) checks at once, not at the next scheduled check.
-				activated: !manual && firstPollOfActivation(state),
+				// Version 1: publishing (or n8n starting) checks at once, not at the next scheduled check.
+				// (Version 2 checks at every poll, the activation poll included.)
+				activated: !manual && !everyPoll && firstPollOfActivation(state),
 				warn,
 				storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket),
 			};
