@@ -8,7 +8,8 @@ export class ImportStatusCallbackApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:callback.svg', dark: 'file:callback.dark.svg' };
 
-	documentationUrl = 'https://github.com/n8n-nodes-s3-inbound/n8n-nodes-s3-inbound#import-status-callback-api';
+	documentationUrl =
+		'https://github.com/n8n-nodes-s3-inbound/n8n-nodes-s3-inbound#import-status-callback-api';
 
 	properties: INodeProperties[] = [
 		{

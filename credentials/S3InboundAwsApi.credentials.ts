@@ -21,9 +21,22 @@ export class S3InboundAwsApi implements ICredentialType {
 			name: 'authentication',
 			type: 'options',
 			options: [
-				{ name: 'Access Keys', value: 'accessKeys', description: 'An IAM user’s access key ID and secret access key' },
-				{ name: 'Assume Role', value: 'assumeRole', description: 'Assume an IAM role in the bucket owner’s account, with an external ID' },
-				{ name: 'Default Credential Chain', value: 'defaultChain', description: 'The n8n host’s own identity: environment variables, shared config, container or instance role' },
+				{
+					name: 'Access Keys',
+					value: 'accessKeys',
+					description: 'An IAM user’s access key ID and secret access key',
+				},
+				{
+					name: 'Assume Role',
+					value: 'assumeRole',
+					description: 'Assume an IAM role in the bucket owner’s account, with an external ID',
+				},
+				{
+					name: 'Default Credential Chain',
+					value: 'defaultChain',
+					description:
+						'The n8n host’s own identity: environment variables, shared config, container or instance role',
+				},
 			],
 			default: 'accessKeys',
 		},
@@ -122,7 +135,8 @@ export class S3InboundAwsApi implements ICredentialType {
 			name: 'forcePathStyle',
 			type: 'boolean',
 			default: true,
-			description: 'Whether to address buckets as endpoint/bucket rather than bucket.endpoint (needed by most S3-compatible stores)',
+			description:
+				'Whether to address buckets as endpoint/bucket rather than bucket.endpoint (needed by most S3-compatible stores)',
 			displayOptions: { hide: { endpoint: [''] } },
 		},
 		{
@@ -139,7 +153,8 @@ export class S3InboundAwsApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'my-bucket/imports',
-			description: 'Optional: a bucket (and folder) that the credential test lists, to check read access',
+			description:
+				'Optional: a bucket (and folder) that the credential test lists, to check read access',
 		},
 	];
 }

@@ -79,7 +79,12 @@ export function importOf(json: Record<string, unknown>): ImportMetadata | undefi
  * the Field Mapper opens it in S3 and emits its rows.
  */
 export function isFileToRead(meta: ImportMetadata): boolean {
-	return meta.row === 0 && !meta.file.error && !meta.file.batch?.resume && meta.file.key !== meta.file.batch?.markerKey;
+	return (
+		meta.row === 0 &&
+		!meta.file.error &&
+		!meta.file.batch?.resume &&
+		meta.file.key !== meta.file.batch?.markerKey
+	);
 }
 
 /** What names one version of one file: rows of a file are grouped by it, never by object identity. */

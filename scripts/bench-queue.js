@@ -11,7 +11,13 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { CreateBucketCommand, HeadObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+const {
+	CreateBucketCommand,
+	HeadObjectCommand,
+	GetObjectCommand,
+	PutObjectCommand,
+	S3Client,
+} = require('@aws-sdk/client-s3');
 
 const { startMoto } = require('./lib/moto');
 const { startN8n, PACKAGE_NAME } = require('./lib/n8n');
@@ -30,42 +36,114 @@ async function main() {
 	const folder = mkdtempSync(path.join(tmpdir(), 'n8n-bench-queue-'));
 	/** @type {Array<import('./lib/n8n').N8nServer>} */
 	const started = [];
-	const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench-secret' } });
+	const s3 = new S3Client({
+		region: 'us-east-1',
+		endpoint: moto.endpoint,
+		forcePathStyle: true,
+		credentials: { accessKeyId: 'bench', secretAccessKey: 'bench-secret' },
+	});
 	try {
 		await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 		for (let f = 0; f < FILES; f++) {
 			const body = userCsvGz(ROWS, { seed: 42 + f, startId: f * ROWS });
-			await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `q/current/dt=20240101/users-${f}.csv.gz`, Body: body, ContentLength: body.length }));
+			await s3.send(
+				new PutObjectCommand({
+					Bucket: BUCKET,
+					Key: `q/current/dt=20240101/users-${f}.csv.gz`,
+					Body: body,
+					ContentLength: body.length,
+				}),
+			);
 		}
-		await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'q/current/dt=20240101/_SUCCESS', Body: '', ContentLength: 0 }));
+		await s3.send(
+			new PutObjectCommand({
+				Bucket: BUCKET,
+				Key: 'q/current/dt=20240101/_SUCCESS',
+				Body: '',
+				ContentLength: 0,
+			}),
+		);
 		const env = { ...services.env, N8N_LOG_LEVEL: 'info', EXECUTIONS_TIMEOUT: '-1' };
 		const main = await startN8n({ userFolder: path.join(folder, 'main'), quiet: true, env });
 		started.push(main);
 		const workers = [];
 		for (let i = 1; i <= 2; i++) {
-			const worker = await startN8n({ userFolder: path.join(folder, `worker-${i}`), quiet: true, env, worker: true });
+			const worker = await startN8n({
+				userFolder: path.join(folder, `worker-${i}`),
+				quiet: true,
+				env,
+				worker: true,
+			});
 			started.push(worker);
 			workers.push(worker);
 		}
 		const cred = await main.api('POST', '/credentials', {
 			name: 'bench s3 inbound',
 			type: 's3InboundAwsApi',
-			data: { authentication: 'accessKeys', accessKeyId: 'bench', secretAccessKey: 'bench-secret', region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true },
+			data: {
+				authentication: 'accessKeys',
+				accessKeyId: 'bench',
+				secretAccessKey: 'bench-secret',
+				region: 'us-east-1',
+				endpoint: moto.endpoint,
+				forcePathStyle: true,
+			},
 		});
 		const c = { s3InboundAwsApi: { id: cred.id, name: 'bench s3 inbound' } };
 		const workflow = await main.api('POST', '/workflows', {
 			name: 'bench queue 3x350k',
 			settings: { executionOrder: 'v1' }, // n8n's default saving: every execution and its data
 			nodes: [
-				{ id: 'q1', name: 'S3 CSV Inbound Trigger', type: `${PACKAGE_NAME}.s3CsvInboundTrigger`, typeVersion: 1, position: [0, 0], credentials: c,
-					parameters: { pollTimes: { item: [{ mode: 'everyMinute' }] }, mode: 'markerFolders', bucketPath: BUCKET, baseFolder: 'q', intervalMinutes: 15, options: {} } },
-				{ id: 'q2', name: 'Field Mapper', type: `${PACKAGE_NAME}.fieldMapper`, typeVersion: 2, position: [200, 0], credentials: c,
-					parameters: { input: 's3Files', mode: 'strict', fieldsFrom: 'node', fields: { field: FIELDS }, dateFormat: 'yyyy-MM-dd', options: {} } },
-				{ id: 'q3', name: 'PX Status Writer', type: `${PACKAGE_NAME}.pxStatusWriter`, typeVersion: 1, position: [400, 0], credentials: c, parameters: { sendCallback: false, options: {} } },
+				{
+					id: 'q1',
+					name: 'S3 CSV Inbound Trigger',
+					type: `${PACKAGE_NAME}.s3CsvInboundTrigger`,
+					typeVersion: 1,
+					position: [0, 0],
+					credentials: c,
+					parameters: {
+						pollTimes: { item: [{ mode: 'everyMinute' }] },
+						mode: 'markerFolders',
+						bucketPath: BUCKET,
+						baseFolder: 'q',
+						intervalMinutes: 15,
+						options: {},
+					},
+				},
+				{
+					id: 'q2',
+					name: 'Field Mapper',
+					type: `${PACKAGE_NAME}.fieldMapper`,
+					typeVersion: 2,
+					position: [200, 0],
+					credentials: c,
+					parameters: {
+						input: 's3Files',
+						mode: 'strict',
+						fieldsFrom: 'node',
+						fields: { field: FIELDS },
+						dateFormat: 'yyyy-MM-dd',
+						options: {},
+					},
+				},
+				{
+					id: 'q3',
+					name: 'PX Status Writer',
+					type: `${PACKAGE_NAME}.pxStatusWriter`,
+					typeVersion: 1,
+					position: [400, 0],
+					credentials: c,
+					parameters: { sendCallback: false, options: {} },
+				},
 			],
 			connections: {
 				'S3 CSV Inbound Trigger': { main: [[{ node: 'Field Mapper', type: 'main', index: 0 }]] },
-				'Field Mapper': { main: [[{ node: 'PX Status Writer', type: 'main', index: 0 }], [{ node: 'PX Status Writer', type: 'main', index: 2 }]] },
+				'Field Mapper': {
+					main: [
+						[{ node: 'PX Status Writer', type: 'main', index: 0 }],
+						[{ node: 'PX Status Writer', type: 'main', index: 2 }],
+					],
+				},
 			},
 		});
 		const idle = [main, ...workers].map((s) => treeRss(/** @type {number} */ (s.pid)));
@@ -86,20 +164,54 @@ async function main() {
 		const peaks = samplers.map((s) => s.stop());
 		let status = '';
 		try {
-			await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'q/processed/20240101/status.txt' }));
-			status = (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'q/processed/20240101/status.txt' }))).Body?.transformToString()) ?? '';
+			await s3.send(
+				new HeadObjectCommand({ Bucket: BUCKET, Key: 'q/processed/20240101/status.txt' }),
+			);
+			status =
+				(await (
+					await s3.send(
+						new GetObjectCommand({ Bucket: BUCKET, Key: 'q/processed/20240101/status.txt' }),
+					)
+				).Body?.transformToString()) ?? '';
 		} catch {
 			status = '(no status.txt)';
 		}
 		const psql = (/** @type {string} */ sql) =>
-			spawnSync('psql', ['-h', '127.0.0.1', '-p', services.env.DB_POSTGRESDB_PORT, '-U', 'postgres', '-d', 'n8n', '-Atc', sql], { encoding: 'utf8' }).stdout.trim();
-		const stored = psql(`select length(data) from execution_data where "executionId" = ${Number(execution.id)}`);
-		out(`Queue mode, ${FILES} x ${ROWS.toLocaleString('en')} rows in one marker folder, default execution saving, 1 main + 2 workers (load ${require('node:os').loadavg()[0].toFixed(2)}):`);
-		out(`  execution ${execution.id}: ${execution.status} (mode ${execution.mode}), publish to finished ${(wall / 1000).toFixed(1)} s`);
+			spawnSync(
+				'psql',
+				[
+					'-h',
+					'127.0.0.1',
+					'-p',
+					services.env.DB_POSTGRESDB_PORT,
+					'-U',
+					'postgres',
+					'-d',
+					'n8n',
+					'-Atc',
+					sql,
+				],
+				{ encoding: 'utf8' },
+			).stdout.trim();
+		const stored = psql(
+			`select length(data) from execution_data where "executionId" = ${Number(execution.id)}`,
+		);
+		out(
+			`Queue mode, ${FILES} x ${ROWS.toLocaleString('en')} rows in one marker folder, default execution saving, 1 main + 2 workers (load ${require('node:os').loadavg()[0].toFixed(2)}):`,
+		);
+		out(
+			`  execution ${execution.id}: ${execution.status} (mode ${execution.mode}), publish to finished ${(wall / 1000).toFixed(1)} s`,
+		);
 		out(`  status.txt: ${status.split('\n').slice(0, 2).join(' / ')}`);
-		out(`  execution data stored by n8n (start payload and results): ${(Number(stored) / 1e6).toFixed(1)} MB of text`);
-		out(`  peak RSS above idle: main ${mb(peaks[0] - idle[0])} MB, worker 1 ${mb(peaks[1] - idle[1])} MB, worker 2 ${mb(peaks[2] - idle[2])} MB`);
-		out(`bench-queue: ${execution.status} ${FILES * ROWS} rows ${(wall / 1000).toFixed(1)} s; main +${mb(peaks[0] - idle[0])} MB; workers +${mb(Math.max(peaks[1] - idle[1], peaks[2] - idle[2]))} MB`);
+		out(
+			`  execution data stored by n8n (start payload and results): ${(Number(stored) / 1e6).toFixed(1)} MB of text`,
+		);
+		out(
+			`  peak RSS above idle: main ${mb(peaks[0] - idle[0])} MB, worker 1 ${mb(peaks[1] - idle[1])} MB, worker 2 ${mb(peaks[2] - idle[2])} MB`,
+		);
+		out(
+			`bench-queue: ${execution.status} ${FILES * ROWS} rows ${(wall / 1000).toFixed(1)} s; main +${mb(peaks[0] - idle[0])} MB; workers +${mb(Math.max(peaks[1] - idle[1], peaks[2] - idle[2]))} MB`,
+		);
 		if (execution.status !== 'success' || !status.startsWith('SUCCESS')) process.exitCode = 1;
 	} finally {
 		for (const s of started.reverse()) await s.stop().catch(() => undefined);

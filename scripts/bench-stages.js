@@ -8,7 +8,12 @@
  */
 const { execFileSync } = require('node:child_process');
 const { createGunzip } = require('node:zlib');
-const { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+const {
+	CreateBucketCommand,
+	GetObjectCommand,
+	PutObjectCommand,
+	S3Client,
+} = require('@aws-sdk/client-s3');
 
 const { startMoto } = require('./lib/moto');
 const { userCsvGz, directory, FIELDS } = require('./lib/benchData');
@@ -25,13 +30,25 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 	const { indexDirectory, matchRows } = dist('matching/matcher');
 
 	const moto = await startMoto();
-	const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+	const s3 = new S3Client({
+		region: 'us-east-1',
+		endpoint: moto.endpoint,
+		forcePathStyle: true,
+		credentials: { accessKeyId: 'b', secretAccessKey: 'b' },
+	});
 	try {
 		await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
 		const sizes = [50_000, rows, 1_000_000];
 		for (const n of sizes) {
 			const body = userCsvGz(n);
-			await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: `users-${n}.csv.gz`, Body: body, ContentLength: body.length }));
+			await s3.send(
+				new PutObjectCommand({
+					Bucket: 'bench',
+					Key: `users-${n}.csv.gz`,
+					Body: body,
+					ContentLength: body.length,
+				}),
+			);
 		}
 		const store = new S3Store(s3, 'bench');
 		const key = `users-${rows}.csv.gz`;
@@ -53,7 +70,13 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 		let mapped;
 		const csv = { delimiter: ',', encoding: 'utf-8', maxRows: 2_000_000 };
 		const file = { bucket: 'bench', key, etag: head?.etag ?? '', size: head?.size ?? 0 };
-		const mapping = new FieldMapping(FIELDS, { mode: 'strict', dateFormat: 'yyyy-MM-dd', maxRows: 1_000_000, requiredColumns: ['id'], maxReasons: 20 });
+		const mapping = new FieldMapping(FIELDS, {
+			mode: 'strict',
+			dateFormat: 'yyyy-MM-dd',
+			maxRows: 1_000_000,
+			requiredColumns: ['id'],
+			maxReasons: 20,
+		});
 		const accounts = directory(100_000);
 		const matcherOptions = {
 			entity: 'account',
@@ -74,7 +97,14 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 			});
 			times.read.push(read.ms);
 			mapped = undefined;
-			const m = await withOwnPeak(async () => await mapCsvFile(async () => await store.open(key), file, { mapping, keepUnmapped: false, csv }));
+			const m = await withOwnPeak(
+				async () =>
+					await mapCsvFile(async () => await store.open(key), file, {
+						mapping,
+						keepUnmapped: false,
+						csv,
+					}),
+			);
 			times.map.push(m.ms);
 			mapped = m.result;
 			const matchRun = await withOwnPeak(async () => {
@@ -82,23 +112,33 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 				return matchRows(mapped.valid, index, matcherOptions);
 			});
 			times.match.push(matchRun.ms);
-			if (matchRun.result.matched.length + matchRun.result.unmatched.length !== rows) throw new Error('matching lost rows');
+			if (matchRun.result.matched.length + matchRun.result.unmatched.length !== rows)
+				throw new Error('matching lost rows');
 		}
-		if (mapped.valid.length !== rows) throw new Error(`mapping rejected rows: ${JSON.stringify(mapped.rejected[0]?.reasons)}`);
+		if (mapped.valid.length !== rows)
+			throw new Error(`mapping rejected rows: ${JSON.stringify(mapped.rejected[0]?.reasons)}`);
 
 		// The reading layer alone, each size in a fresh process that keeps nothing: its peak RSS
 		// should not grow with the file.
 		/** @type {Array<{ rows: number, ms: number, maxRssMb: number }>} */
 		const flat = [];
 		for (const n of sizes) {
-			const out = execFileSync(process.execPath, [require.resolve('./lib/readOnly'), moto.endpoint, 'bench', `users-${n}.csv.gz`], { stdio: ['ignore', 'pipe', 'ignore'] });
+			const out = execFileSync(
+				process.execPath,
+				[require.resolve('./lib/readOnly'), moto.endpoint, 'bench', `users-${n}.csv.gz`],
+				{ stdio: ['ignore', 'pipe', 'ignore'] },
+			);
 			const run = JSON.parse(out.toString());
 			if (run.rows !== n) throw new Error(`read ${run.rows} rows of ${n}`);
 			flat.push({ rows: n, ms: run.ms, maxRssMb: run.maxRssMb });
 		}
 		const f = median(times.floor);
 		/** @param {number} ms */
-		const row = (ms) => ({ ms: Math.round(ms), rowsPerSec: Math.round((rows / ms) * 1000), xFloor: +(ms / f).toFixed(2) });
+		const row = (ms) => ({
+			ms: Math.round(ms),
+			rowsPerSec: Math.round((rows / ms) * 1000),
+			xFloor: +(ms / f).toFixed(2),
+		});
 		return {
 			rows,
 			fileMb: +((head?.size ?? 0) / 1e6).toFixed(1),
@@ -117,17 +157,27 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 /** @param {Awaited<ReturnType<typeof stageBreakdown>>} s */
 function printStages(s) {
 	const out = (/** @type {string} */ t) => process.stdout.write(`${t}\n`);
-	out(`\nStage breakdown, ${s.rows.toLocaleString('en')} rows x 12 columns (${s.fileMb} MB gzipped), median of 3, in one process:`);
+	out(
+		`\nStage breakdown, ${s.rows.toLocaleString('en')} rows x 12 columns (${s.fileMb} MB gzipped), median of 3, in one process:`,
+	);
 	out('| stage | ms | rows/s | x floor |');
 	out('|---|---:|---:|---:|');
-	for (const [name, r] of [['floor: gunzip + newline count', s.floor], ['read + gunzip + parse (rows, nothing kept)', s.readParse], ['read + parse + map, streamed (the Field Mapper: strict, 12 typed fields)', s.mapping], ['matching (100,000 accounts, CRM ID)', s.matching]]) {
+	for (const [name, r] of [
+		['floor: gunzip + newline count', s.floor],
+		['read + gunzip + parse (rows, nothing kept)', s.readParse],
+		['read + parse + map, streamed (the Field Mapper: strict, 12 typed fields)', s.mapping],
+		['matching (100,000 accounts, CRM ID)', s.matching],
+	]) {
 		const v = /** @type {{ms:number,rowsPerSec:number,xFloor:number}} */ (r);
 		out(`| ${name} | ${v.ms} | ${v.rowsPerSec.toLocaleString('en')} | ${v.xFloor} |`);
 	}
-	out('\nReading layer alone (S3 stream, gunzip, parse, row objects; nothing kept), one fresh process per size:');
+	out(
+		'\nReading layer alone (S3 stream, gunzip, parse, row objects; nothing kept), one fresh process per size:',
+	);
 	out('| rows | ms | peak RSS of the process (MB) |');
 	out('|---:|---:|---:|');
-	for (const r of s.readingLayerMemory) out(`| ${r.rows.toLocaleString('en')} | ${Math.round(r.ms)} | ${r.maxRssMb} |`);
+	for (const r of s.readingLayerMemory)
+		out(`| ${r.rows.toLocaleString('en')} | ${Math.round(r.ms)} | ${r.maxRssMb} |`);
 }
 
 module.exports = { stageBreakdown, printStages };

@@ -1,7 +1,16 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { crmIdKey, domainKey, nameKey, emailKey, salesforce18 } from '../lib/matching/normalise';
-import { buildWorkflow, connect, execute, node, outputOf, poll, runError, TYPES } from './helpers/engine';
+import {
+	buildWorkflow,
+	connect,
+	execute,
+	node,
+	outputOf,
+	poll,
+	runError,
+	TYPES,
+} from './helpers/engine';
 import { newBucket, testSettings } from './helpers/s3';
 
 const credentials = () => ({ s3InboundAwsApi: testSettings() });
@@ -40,10 +49,38 @@ describe('matching keys', () => {
 });
 
 const DIRECTORY = [
-	{ id: 'acc-1', crmId: 'a0D30000001n7PiEAI', name: 'Acme Inc', domain: 'acme.co.uk', status: 'Active', tier: 'Gold' },
-	{ id: 'acc-2', crmId: '0019000000B98deAAB', name: 'Globex LLC', domain: 'globex.com', status: 'Churned', tier: 'Gold' },
-	{ id: 'acc-3', crmId: '001000000000003AAA', name: 'Initech', domain: 'initech.com', status: 'Prospect', tier: 'Silver' },
-	{ id: 'acc-4', crmId: '001000000000004AAA', name: 'Acme, Inc.', domain: 'acme-corp.com', status: 'Active', tier: 'Silver' },
+	{
+		id: 'acc-1',
+		crmId: 'a0D30000001n7PiEAI',
+		name: 'Acme Inc',
+		domain: 'acme.co.uk',
+		status: 'Active',
+		tier: 'Gold',
+	},
+	{
+		id: 'acc-2',
+		crmId: '0019000000B98deAAB',
+		name: 'Globex LLC',
+		domain: 'globex.com',
+		status: 'Churned',
+		tier: 'Gold',
+	},
+	{
+		id: 'acc-3',
+		crmId: '001000000000003AAA',
+		name: 'Initech',
+		domain: 'initech.com',
+		status: 'Prospect',
+		tier: 'Silver',
+	},
+	{
+		id: 'acc-4',
+		crmId: '001000000000004AAA',
+		name: 'Acme, Inc.',
+		domain: 'acme-corp.com',
+		status: 'Active',
+		tier: 'Silver',
+	},
 ];
 
 async function runMatcher(csv: string, matcher: INodeParameters, directory: object[] = DIRECTORY) {
@@ -55,43 +92,75 @@ async function runMatcher(csv: string, matcher: INodeParameters, directory: obje
 			// Every column as it is: the Field Mapper reads the file, lenient, keeping unmapped columns.
 			node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', options: { keepUnmapped: true } }),
 			node('CRM', TYPES.directory, { records: JSON.stringify(directory) }),
-			node('Account Matcher', TYPES.accountMatcher, { entity: 'account', directoryIdField: 'id', duplicates: 'rejectAll', ...matcher }),
+			node('Account Matcher', TYPES.accountMatcher, {
+				entity: 'account',
+				directoryIdField: 'id',
+				duplicates: 'rejectAll',
+				...matcher,
+			}),
 		],
-		connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Account Matcher', 0, 0], ['Trigger', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
+		connections: connect(
+			['Trigger', 'Field Mapper'],
+			['Field Mapper', 'Account Matcher', 0, 0],
+			['Trigger', 'CRM'],
+			['CRM', 'Account Matcher', 0, 1],
+		),
 	});
-	const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
-	const pick = (output: number) => outputOf(run, 'Account Matcher', output).map((i) => i.json as Record<string, unknown> & { _match: Record<string, unknown> });
+	const run = await execute(
+		workflow,
+		'Trigger',
+		(await poll(workflow, 'Trigger', credentials()))!,
+		credentials(),
+	);
+	const pick = (output: number) =>
+		outputOf(run, 'Account Matcher', output).map(
+			(i) => i.json as Record<string, unknown> & { _match: Record<string, unknown> },
+		);
 	return { run, matched: pick(0), unmatched: pick(1), ambiguous: pick(2) };
 }
 
 describe('Account Matcher in the engine', () => {
 	it('matches by CRM ID in either Salesforce form and attaches the account id', async () => {
-		const { matched, unmatched } = await runMatcher('sfid,health\na0D30000001n7Pi,80\n0019000000b98DEAAB,70\n001XXXXXXXXXXXX,1\n', {
-			matchingColumn: 'sfid',
-			accountMatchingType: 'crmId',
-			directoryKeyField: 'crmId',
-		});
+		const { matched, unmatched } = await runMatcher(
+			'sfid,health\na0D30000001n7Pi,80\n0019000000b98DEAAB,70\n001XXXXXXXXXXXX,1\n',
+			{
+				matchingColumn: 'sfid',
+				accountMatchingType: 'crmId',
+				directoryKeyField: 'crmId',
+			},
+		);
 		expect(matched.map((m) => [m.sfid, m._match.id])).toEqual([
 			['a0D30000001n7Pi', 'acc-1'],
 			['0019000000b98DEAAB', 'acc-2'],
 		]);
 		expect(matched[0].health).toBe('80');
-		expect(unmatched.map((u) => u._match.reason)).toEqual(['no account in the directory has this CRM ID']);
+		expect(unmatched.map((u) => u._match.reason)).toEqual([
+			'no account in the directory has this CRM ID',
+		]);
 	});
 
 	it('sends an 18-character ID with an impossible checksum to Unmatched, never to another account', async () => {
 		// a0D30000001n7PiZZZ would be rebuilt as 'A0d30000001N7pI…', a different record.
-		const { matched, unmatched } = await runMatcher('sfid\na0D30000001n7PiZZZ\n', { matchingColumn: 'sfid', accountMatchingType: 'crmId', directoryKeyField: 'crmId' });
+		const { matched, unmatched } = await runMatcher('sfid\na0D30000001n7PiZZZ\n', {
+			matchingColumn: 'sfid',
+			accountMatchingType: 'crmId',
+			directoryKeyField: 'crmId',
+		});
 		expect(matched).toEqual([]);
-		expect(unmatched.map((u) => [u.sfid, u._match.reason])).toEqual([['a0D30000001n7PiZZZ', 'invalid Salesforce ID checksum']]);
+		expect(unmatched.map((u) => [u.sfid, u._match.reason])).toEqual([
+			['a0D30000001n7PiZZZ', 'invalid Salesforce ID checksum'],
+		]);
 	});
 
 	it('matches by domain from messy values, never by a free-mail domain', async () => {
-		const { matched, unmatched } = await runMatcher('site\nhttps://www.Acme.co.uk/about\nsomeone@globex.com\njane@gmail.com\n', {
-			matchingColumn: 'site',
-			accountMatchingType: 'domain',
-			directoryKeyField: 'domain',
-		});
+		const { matched, unmatched } = await runMatcher(
+			'site\nhttps://www.Acme.co.uk/about\nsomeone@globex.com\njane@gmail.com\n',
+			{
+				matchingColumn: 'site',
+				accountMatchingType: 'domain',
+				directoryKeyField: 'domain',
+			},
+		);
 		expect(matched.map((m) => m._match.id)).toEqual(['acc-1', 'acc-2']);
 		expect(unmatched[0]._match.reason).toMatch(/gmail\.com' is a free-mail domain/);
 	});
@@ -103,7 +172,10 @@ describe('Account Matcher in the engine', () => {
 			directoryKeyField: 'name',
 		});
 		expect(ambiguous).toHaveLength(1);
-		expect((ambiguous[0]._match.candidates as Array<{ id: string }>).map((c) => c.id)).toEqual(['acc-1', 'acc-4']);
+		expect((ambiguous[0]._match.candidates as Array<{ id: string }>).map((c) => c.id)).toEqual([
+			'acc-1',
+			'acc-4',
+		]);
 		expect(matched.map((m) => m._match.id)).toEqual(['acc-3']);
 	});
 
@@ -111,23 +183,34 @@ describe('Account Matcher in the engine', () => {
 		['rejectAll', [], ['acc-1', 'acc-1']],
 		['keepFirst', ['10'], ['acc-1']],
 		['keepLast', ['30'], ['acc-1']],
-	])('applies the duplicates policy %s, and reports the duplicates', async (policy, kept, reported) => {
-		const { matched, unmatched } = await runMatcher('sfid,score\na0D30000001n7Pi,10\na0D30000001n7PiEAI,20\nA0D30000001N7PIEAI,30\n', {
-			matchingColumn: 'sfid',
-			directoryKeyField: 'crmId',
-			duplicates: policy,
-		});
-		expect(matched.map((m) => m.score)).toEqual(kept);
-		expect(unmatched.map((u) => u._match.id)).toEqual(reported.length === 2 ? ['acc-1', 'acc-1', 'acc-1'] : ['acc-1', 'acc-1']);
-		expect(unmatched.every((u) => String(u._match.reason).startsWith('duplicate:'))).toBe(true);
-	});
+	])(
+		'applies the duplicates policy %s, and reports the duplicates',
+		async (policy, kept, reported) => {
+			const { matched, unmatched } = await runMatcher(
+				'sfid,score\na0D30000001n7Pi,10\na0D30000001n7PiEAI,20\nA0D30000001N7PIEAI,30\n',
+				{
+					matchingColumn: 'sfid',
+					directoryKeyField: 'crmId',
+					duplicates: policy,
+				},
+			);
+			expect(matched.map((m) => m.score)).toEqual(kept);
+			expect(unmatched.map((u) => u._match.id)).toEqual(
+				reported.length === 2 ? ['acc-1', 'acc-1', 'acc-1'] : ['acc-1', 'acc-1'],
+			);
+			expect(unmatched.every((u) => String(u._match.reason).startsWith('duplicate:'))).toBe(true);
+		},
+	);
 
 	it('with a date column, keeps one row per account and date', async () => {
-		const { matched, unmatched } = await runMatcher('sfid,date,score\na0D30000001n7Pi,2024-03-15,1\na0D30000001n7Pi,2024-03-16,2\na0D30000001n7Pi,2024-03-16,3\n', {
-			matchingColumn: 'sfid',
-			directoryKeyField: 'crmId',
-			duplicates: 'keepLast',
-		});
+		const { matched, unmatched } = await runMatcher(
+			'sfid,date,score\na0D30000001n7Pi,2024-03-15,1\na0D30000001n7Pi,2024-03-16,2\na0D30000001n7Pi,2024-03-16,3\n',
+			{
+				matchingColumn: 'sfid',
+				directoryKeyField: 'crmId',
+				duplicates: 'keepLast',
+			},
+		);
 		expect(matched.map((m) => [m.date, m.score])).toEqual([
 			['2024-03-15', '1'],
 			['2024-03-16', '3'],
@@ -142,19 +225,48 @@ describe('Account Matcher in the engine', () => {
 			await store.write(`px/current/dt=${day}/_SUCCESS`, '');
 		}
 		// Within one folder, two files with the same account are still one batch: a duplicate.
-		await store.write('px/current/dt=20240102/z-more.csv', 'sfid,score\na0D30000001n7PiEAI,again\n');
+		await store.write(
+			'px/current/dt=20240102/z-more.csv',
+			'sfid,score\na0D30000001n7PiEAI,again\n',
+		);
 		const workflow = buildWorkflow({
 			nodes: [
-				node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px' }),
-				node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', options: { keepUnmapped: true } }),
+				node('Trigger', TYPES.trigger, {
+					mode: 'markerFolders',
+					bucketPath: bucket,
+					baseFolder: 'px',
+				}),
+				node('Field Mapper', TYPES.fieldMapper, {
+					mode: 'lenient',
+					options: { keepUnmapped: true },
+				}),
 				node('CRM', TYPES.directory, { records: JSON.stringify(DIRECTORY) }),
-				node('Account Matcher', TYPES.accountMatcher, { entity: 'account', directoryIdField: 'id', duplicates: 'keepFirst', matchingColumn: 'sfid', directoryKeyField: 'crmId' }),
+				node('Account Matcher', TYPES.accountMatcher, {
+					entity: 'account',
+					directoryIdField: 'id',
+					duplicates: 'keepFirst',
+					matchingColumn: 'sfid',
+					directoryKeyField: 'crmId',
+				}),
 			],
-			connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Account Matcher', 0, 0], ['Trigger', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
+			connections: connect(
+				['Trigger', 'Field Mapper'],
+				['Field Mapper', 'Account Matcher', 0, 0],
+				['Trigger', 'CRM'],
+				['CRM', 'Account Matcher', 0, 1],
+			),
 		});
-		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		const run = await execute(
+			workflow,
+			'Trigger',
+			(await poll(workflow, 'Trigger', credentials()))!,
+			credentials(),
+		);
 		const matched = outputOf(run, 'Account Matcher', 0).map((i) => i.json.score);
-		const unmatched = outputOf(run, 'Account Matcher', 1).map((i) => [i.json.score, String((i.json._match as { reason: string }).reason).slice(0, 10)]);
+		const unmatched = outputOf(run, 'Account Matcher', 1).map((i) => [
+			i.json.score,
+			String((i.json._match as { reason: string }).reason).slice(0, 10),
+		]);
 		expect(matched).toEqual(['20240101', '20240102']);
 		expect(unmatched).toEqual([['again', 'duplicate:']]);
 	});
@@ -172,17 +284,33 @@ describe('Account Matcher in the engine', () => {
 		});
 		expect(matched.map((m) => m._match.id)).toEqual(['acc-1']);
 		const hints = run.data.resultData.runData['Account Matcher'][0].hints ?? [];
-		expect(hints.map((h) => h.message)).toEqual([expect.stringMatching(/^1 of 4 accounts in scope; 1 rows matched/)]);
+		expect(hints.map((h) => h.message)).toEqual([
+			expect.stringMatching(/^1 of 4 accounts in scope; 1 rows matched/),
+		]);
 		// Each unmatched row says why: churned, a prospect, or outside the filters.
 		expect(unmatched.map((u) => [u.sfid, u._match.reason])).toEqual([
-			['0019000000B98de', 'the account with this CRM ID is left out: its status is Churned (Leave Out by Status)'],
-			['001000000000003AAA', 'the account with this CRM ID is left out: its status is Prospect (Leave Out by Status)'],
-			['001000000000004AAA', "the account with this CRM ID is left out: it is outside the account scope (filter: tier equals 'gold'; it has 'Silver')"],
+			[
+				'0019000000B98de',
+				'the account with this CRM ID is left out: its status is Churned (Leave Out by Status)',
+			],
+			[
+				'001000000000003AAA',
+				'the account with this CRM ID is left out: its status is Prospect (Leave Out by Status)',
+			],
+			[
+				'001000000000004AAA',
+				"the account with this CRM ID is left out: it is outside the account scope (filter: tier equals 'gold'; it has 'Silver')",
+			],
 		]);
 	});
 
 	it('says which column is missing when the matching column is not in the rows', async () => {
-		const { run } = await runMatcher('crm,score\n1,2\n', { matchingColumn: 'salesforce_id', directoryKeyField: 'crmId' });
-		expect(runError(run)).toMatch(/The matching column 'salesforce_id' is not in the rows. Their columns are: crm, score/);
+		const { run } = await runMatcher('crm,score\n1,2\n', {
+			matchingColumn: 'salesforce_id',
+			directoryKeyField: 'crmId',
+		});
+		expect(runError(run)).toMatch(
+			/The matching column 'salesforce_id' is not in the rows. Their columns are: crm, score/,
+		);
 	});
 });

@@ -1,5 +1,12 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+	CreateAccessKeyCommand,
+	CreateRoleCommand,
+	CreateUserCommand,
+	IAMClient,
+	PutRolePolicyCommand,
+	PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 
 import { credentialProvider, s3ClientFor, type S3ConnectionSettings } from '../lib/s3/connection';
 import { S3Store } from '../lib/s3/store';
@@ -17,7 +24,11 @@ const bucket = 'assume-role-bucket';
 
 beforeAll(async () => {
 	moto = await startMoto({ INITIAL_NO_AUTH_ACTION_COUNT: String(SETUP_REQUESTS) });
-	const root = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAROOTROOTROOT', secretAccessKey: 'root' } };
+	const root = {
+		region: 'us-east-1',
+		endpoint: moto.endpoint,
+		credentials: { accessKeyId: 'AKIAROOTROOTROOT', secretAccessKey: 'root' },
+	};
 	const iam = new IAMClient(root);
 	const s3 = new S3Client({ ...root, forcePathStyle: true });
 	const user = await iam.send(new CreateUserCommand({ UserName: 'n8n-importer' }));
@@ -27,7 +38,14 @@ beforeAll(async () => {
 			RoleName: 's3-import-role',
 			AssumeRolePolicyDocument: JSON.stringify({
 				Version: '2012-10-17',
-				Statement: [{ Effect: 'Allow', Principal: { AWS: user.User!.Arn }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } }],
+				Statement: [
+					{
+						Effect: 'Allow',
+						Principal: { AWS: user.User!.Arn },
+						Action: 'sts:AssumeRole',
+						Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } },
+					},
+				],
 			}),
 		}),
 	);
@@ -35,14 +53,20 @@ beforeAll(async () => {
 		new PutRolePolicyCommand({
 			RoleName: 's3-import-role',
 			PolicyName: 'read-bucket',
-			PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: '*' }] }),
+			PolicyDocument: JSON.stringify({
+				Version: '2012-10-17',
+				Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: '*' }],
+			}),
 		}),
 	);
 	await iam.send(
 		new PutUserPolicyCommand({
 			UserName: 'n8n-importer',
 			PolicyName: 'may-assume',
-			PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.Role!.Arn }] }),
+			PolicyDocument: JSON.stringify({
+				Version: '2012-10-17',
+				Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.Role!.Arn }],
+			}),
 		}),
 	);
 	await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -79,7 +103,9 @@ describe('assume role against moto with IAM enforced', () => {
 	});
 
 	it('the temporary credentials are what S3 accepts: the user’s own keys are refused', async () => {
-		await expect(read({ ...settings, authentication: 'accessKeys' })).rejects.toThrow(/Access denied|not known|may not/);
+		await expect(read({ ...settings, authentication: 'accessKeys' })).rejects.toThrow(
+			/Access denied|not known|may not/,
+		);
 	});
 
 	it('with a wrong external ID, fails with a message that names the trust policy and external ID', async () => {
@@ -88,6 +114,8 @@ describe('assume role against moto with IAM enforced', () => {
 		expect(error).toBeInstanceOf(Error);
 		expect((error as Error).message).toBe('Assume role was refused');
 		expect((error as { hint?: string }).hint).toMatch(/trust policy.*sts:ExternalId.*external ID/);
-		expect(`${(error as Error).message} ${(error as { hint?: string }).hint}`).not.toContain('not-the-subscription');
+		expect(`${(error as Error).message} ${(error as { hint?: string }).hint}`).not.toContain(
+			'not-the-subscription',
+		);
 	});
 });

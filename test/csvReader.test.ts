@@ -5,13 +5,19 @@ import { cachedProvider } from '../lib/s3/connection';
 
 async function rows(bytes: string | Buffer, options: CsvReadOptions = {}) {
 	const out: Array<Record<string, string>> = [];
-	const result = await readCsv(Readable.from([Buffer.from(bytes)]), options, (r) => void out.push(r));
+	const result = await readCsv(
+		Readable.from([Buffer.from(bytes)]),
+		options,
+		(r) => void out.push(r),
+	);
 	return { out, result };
 }
 
 describe('CSV reader', () => {
 	it('reads RFC 4180: quoted commas, quotes and line breaks; strips a BOM; mixed line endings', async () => {
-		const { out, result } = await rows('\uFEFFid,note\r\n1,"a, b"\n2,"say ""hi"""\r\n3,"two\nlines"\r4,x\n');
+		const { out, result } = await rows(
+			'\uFEFFid,note\r\n1,"a, b"\n2,"say ""hi"""\r\n3,"two\nlines"\r4,x\n',
+		);
 		expect(result.header).toEqual(['id', 'note']);
 		expect(out).toEqual([
 			{ id: '1', note: 'a, b' },
@@ -29,17 +35,31 @@ describe('CSV reader', () => {
 
 	it.each([
 		['an empty file', '', 'the file is empty; a header row with the column names is required'],
-		['a duplicate header', 'id,name,id\n1,2,3\n', "line 1: the header 'id' appears twice (columns 1 and 3); rename or remove one"],
-		['an empty header', 'id,,x\n1,2,3\n', 'line 1: column 2 has an empty header name; every column needs a name'],
+		[
+			'a duplicate header',
+			'id,name,id\n1,2,3\n',
+			"line 1: the header 'id' appears twice (columns 1 and 3); rename or remove one",
+		],
+		[
+			'an empty header',
+			'id,,x\n1,2,3\n',
+			'line 1: column 2 has an empty header name; every column needs a name',
+		],
 		['a ragged row', 'a,b\n1,2\n1,2,3\n', 'line 3: the row has 3 fields but the header has 2'],
-		['an unterminated quote', 'a,b\n1,"open\n', 'a quoted field is never closed before the end of the file'],
+		[
+			'an unterminated quote',
+			'a,b\n1,"open\n',
+			'a quoted field is never closed before the end of the file',
+		],
 	])('refuses %s with the line', async (_name, text, message) => {
 		await expect(rows(text)).rejects.toThrow(message);
 	});
 
 	it('refuses Latin-1 bytes read as UTF-8, naming the line', async () => {
 		const bytes = Buffer.concat([Buffer.from('name\nok\n'), Buffer.from('Jos\xe9\n', 'latin1')]);
-		await expect(rows(bytes)).rejects.toThrow(/^line 3: bytes that are not valid UTF-8.*set the encoding option to Windows-1252/);
+		await expect(rows(bytes)).rejects.toThrow(
+			/^line 3: bytes that are not valid UTF-8.*set the encoding option to Windows-1252/,
+		);
 	});
 
 	it('reads a 1 MB field', async () => {
@@ -67,7 +87,12 @@ describe('temporary credentials', () => {
 		const provider = cachedProvider(
 			async () => {
 				calls++;
-				return { accessKeyId: `ASIA${calls}`, secretAccessKey: 's', sessionToken: 't', expiration: new Date(now + 3600_000) };
+				return {
+					accessKeyId: `ASIA${calls}`,
+					secretAccessKey: 's',
+					sessionToken: 't',
+					expiration: new Date(now + 3600_000),
+				};
 			},
 			300_000,
 			() => now,

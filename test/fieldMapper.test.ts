@@ -1,10 +1,22 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { importOf } from '../lib/importMetadata';
-import { buildWorkflow, connect, execute, node, outputOf, poll, runError, TYPES, type TestCredentials } from './helpers/engine';
+import {
+	buildWorkflow,
+	connect,
+	execute,
+	node,
+	outputOf,
+	poll,
+	runError,
+	TYPES,
+	type TestCredentials,
+} from './helpers/engine';
 import { gzip, newBucket, testSettings } from './helpers/s3';
 
-const credentials = (): TestCredentials => ({ s3InboundAwsApi: testSettings() as unknown as IDataObject });
+const credentials = (): TestCredentials => ({
+	s3InboundAwsApi: testSettings() as unknown as IDataObject,
+});
 
 const PX_FIELDS = {
 	field: [
@@ -18,18 +30,32 @@ const PX_FIELDS = {
 
 async function runStrict(files: Record<string, string | Buffer>, mapper: INodeParameters = {}) {
 	const { bucket, store } = await newBucket();
-	for (const [name, body] of Object.entries(files)) await store.write(`px/current/dt=20240101/${name}`, body);
+	for (const [name, body] of Object.entries(files))
+		await store.write(`px/current/dt=20240101/${name}`, body);
 	await store.write('px/current/dt=20240101/_SUCCESS', '');
 	const workflow = buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px' }),
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: PX_FIELDS, dateFormat: 'YYYYMMDD', ...mapper }),
+			node('Trigger', TYPES.trigger, {
+				mode: 'markerFolders',
+				bucketPath: bucket,
+				baseFolder: 'px',
+			}),
+			node('Field Mapper', TYPES.fieldMapper, {
+				mode: 'strict',
+				fields: PX_FIELDS,
+				dateFormat: 'YYYYMMDD',
+				...mapper,
+			}),
 		],
 		connections: connect(['Trigger', 'Field Mapper']),
 	});
 	const data = await poll(workflow, 'Trigger', credentials());
 	const run = await execute(workflow, 'Trigger', data!, credentials());
-	return { run, valid: outputOf(run, 'Field Mapper', 0), rejected: outputOf(run, 'Field Mapper', 1) };
+	return {
+		run,
+		valid: outputOf(run, 'Field Mapper', 0),
+		rejected: outputOf(run, 'Field Mapper', 1),
+	};
 }
 
 const HEADER = 'id,score,active,signup,seen';
@@ -40,22 +66,64 @@ describe('Field Mapper, strict (marker imports)', () => {
 		const { valid, rejected } = await runStrict({ 'users.csv.gz': gzip(GOOD) });
 		expect(rejected).toEqual([]);
 		expect(valid.map((i) => ({ ...i.json, _import: undefined }))).toEqual([
-			{ id: '1', score: 10.5, active: true, signup: '2021-12-25', seen: '2021-06-25T13:55:42.000Z', _import: undefined },
-			{ id: '2', score: -3, active: false, signup: '2024-02-29', seen: '2021-06-25T11:55:42.000Z', _import: undefined },
+			{
+				id: '1',
+				score: 10.5,
+				active: true,
+				signup: '2021-12-25',
+				seen: '2021-06-25T13:55:42.000Z',
+				_import: undefined,
+			},
+			{
+				id: '2',
+				score: -3,
+				active: false,
+				signup: '2024-02-29',
+				seen: '2021-06-25T11:55:42.000Z',
+				_import: undefined,
+			},
 			{ id: '3', score: null, active: false, signup: null, seen: null, _import: undefined },
 		]);
 		expect(importOf(valid[0].json)?.file.key).toBe('px/current/dt=20240101/users.csv.gz');
 	});
 
 	it.each([
-		['an unknown column', `${HEADER},flantana_carteret\n1,1,true,20240101,2021-06-25T13:55:42Z,x\n`, "Unknown column: 'flantana_carteret'"],
+		[
+			'an unknown column',
+			`${HEADER},flantana_carteret\n1,1,true,20240101,2021-06-25T13:55:42Z,x\n`,
+			"Unknown column: 'flantana_carteret'",
+		],
 		['a missing id', 'score,active\n1,true\n', "Missing required column: 'id'"],
-		['a number with a thousands separator', `${HEADER}\n1,"1,000",true,20240101,2021-06-25T13:55:42Z\n`, "Row 1, column 'score': '1,000' is not a number"],
-		['a word for a number', `${HEADER}\n1,abc,true,20240101,2021-06-25T13:55:42Z\n`, "Row 1, column 'score': 'abc' is not a number"],
-		['a bad boolean', `${HEADER}\n1,1,yes,20240101,2021-06-25T13:55:42Z\n`, "Row 1, column 'active': 'yes' is not a boolean"],
-		['a bad date under YYYYMMDD', `${HEADER}\n1,1,true,20240230,2021-06-25T13:55:42Z\n`, "Row 1, column 'signup': '20240230' is not a date in the format YYYYMMDD"],
-		['a bad datetime', `${HEADER}\n1,1,true,20240101,2021-06-25 13:55:42\n`, "Row 1, column 'seen': '2021-06-25 13:55:42' is not a datetime in the format yyyy-MM-dd'T'HH:mm:ssX"],
-		['an empty id', `${HEADER}\n,1,true,20240101,2021-06-25T13:55:42Z\n`, "Row 1, column 'id': a value is required"],
+		[
+			'a number with a thousands separator',
+			`${HEADER}\n1,"1,000",true,20240101,2021-06-25T13:55:42Z\n`,
+			"Row 1, column 'score': '1,000' is not a number",
+		],
+		[
+			'a word for a number',
+			`${HEADER}\n1,abc,true,20240101,2021-06-25T13:55:42Z\n`,
+			"Row 1, column 'score': 'abc' is not a number",
+		],
+		[
+			'a bad boolean',
+			`${HEADER}\n1,1,yes,20240101,2021-06-25T13:55:42Z\n`,
+			"Row 1, column 'active': 'yes' is not a boolean",
+		],
+		[
+			'a bad date under YYYYMMDD',
+			`${HEADER}\n1,1,true,20240230,2021-06-25T13:55:42Z\n`,
+			"Row 1, column 'signup': '20240230' is not a date in the format YYYYMMDD",
+		],
+		[
+			'a bad datetime',
+			`${HEADER}\n1,1,true,20240101,2021-06-25 13:55:42\n`,
+			"Row 1, column 'seen': '2021-06-25 13:55:42' is not a datetime in the format yyyy-MM-dd'T'HH:mm:ssX",
+		],
+		[
+			'an empty id',
+			`${HEADER}\n,1,true,20240101,2021-06-25T13:55:42Z\n`,
+			"Row 1, column 'id': a value is required",
+		],
 	])('rejects the whole file for %s', async (_name, csv, reason) => {
 		const good = `${HEADER}\n9,1,true,20240101,2021-06-25T13:55:42Z\n`;
 		const { valid, rejected } = await runStrict({ 'a.csv': good, 'b.csv': csv });
@@ -66,15 +134,26 @@ describe('Field Mapper, strict (marker imports)', () => {
 	});
 
 	it('rejects a file of 350,001 rows', async () => {
-		const rows = Array.from({ length: 350_001 }, (_, i) => `${i},1,true,20240101,2021-06-25T13:55:42Z`).join('\n');
+		const rows = Array.from(
+			{ length: 350_001 },
+			(_, i) => `${i},1,true,20240101,2021-06-25T13:55:42Z`,
+		).join('\n');
 		const { valid, rejected } = await runStrict({ 'big.csv.gz': gzip(`${HEADER}\n${rows}\n`) });
 		expect(valid).toEqual([]);
-		expect(rejected[0].json.reasons).toEqual(['Too many rows: the file has 350001 rows; at most 350000 are allowed per file']);
+		expect(rejected[0].json.reasons).toEqual([
+			'Too many rows: the file has 350001 rows; at most 350000 are allowed per file',
+		]);
 	});
 
 	it('lists the first reasons and counts the rest', async () => {
-		const rows = Array.from({ length: 30 }, (_, i) => `${i},x,true,20240101,2021-06-25T13:55:42Z`).join('\n');
-		const { rejected } = await runStrict({ 'a.csv': `${HEADER}\n${rows}\n` }, { options: { maxReasons: 3 } });
+		const rows = Array.from(
+			{ length: 30 },
+			(_, i) => `${i},x,true,20240101,2021-06-25T13:55:42Z`,
+		).join('\n');
+		const { rejected } = await runStrict(
+			{ 'a.csv': `${HEADER}\n${rows}\n` },
+			{ options: { maxReasons: 3 } },
+		);
 		expect(rejected[0].json.reasons).toEqual([
 			"Row 1, column 'score': 'x' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)",
 			"Row 2, column 'score': 'x' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)",
@@ -87,14 +166,25 @@ describe('Field Mapper, strict (marker imports)', () => {
 	it('refuses a user reference field before touching any row', async () => {
 		const { run, valid } = await runStrict(
 			{ 'a.csv': GOOD },
-			{ fields: { field: [...PX_FIELDS.field, { target: 'owner', type: 'string', userReference: true }] } },
+			{
+				fields: {
+					field: [...PX_FIELDS.field, { target: 'owner', type: 'string', userReference: true }],
+				},
+			},
 		);
 		expect(valid).toEqual([]);
-		expect(runError(run)).toMatch(/'owner' is a user reference: S3 import does not support user reference fields/);
+		expect(runError(run)).toMatch(
+			/'owner' is a user reference: S3 import does not support user reference fields/,
+		);
 		// The Type "User Reference (Not Importable)" (the switch above is how older workflows said it).
-		const byType = await runStrict({ 'a.csv': GOOD }, { fields: { field: [...PX_FIELDS.field, { target: 'owner', type: 'userReference' }] } });
+		const byType = await runStrict(
+			{ 'a.csv': GOOD },
+			{ fields: { field: [...PX_FIELDS.field, { target: 'owner', type: 'userReference' }] } },
+		);
 		expect(byType.valid).toEqual([]);
-		expect(runError(byType.run)).toMatch(/'owner' is a user reference: S3 import does not support user reference fields/);
+		expect(runError(byType.run)).toMatch(
+			/'owner' is a user reference: S3 import does not support user reference fields/,
+		);
 	});
 
 	it('takes field definitions from JSON, such as an attribute list, and refuses user references there too', async () => {
@@ -105,9 +195,18 @@ describe('Field Mapper, strict (marker imports)', () => {
 			{ apiName: 'signup', type: 'DATE' },
 			{ apiName: 'seen', type: 'DATETIME', dateFormat: "yyyy-MM-dd'T'HH:mm:ssX" },
 		];
-		const { valid } = await runStrict({ 'a.csv': GOOD }, { fieldsFrom: 'json', fieldsJson: JSON.stringify({ attributes }) });
+		const { valid } = await runStrict(
+			{ 'a.csv': GOOD },
+			{ fieldsFrom: 'json', fieldsJson: JSON.stringify({ attributes }) },
+		);
 		expect(valid.map((i) => i.json.score)).toEqual([10.5, -3, null]);
-		const refused = await runStrict({ 'a.csv': GOOD }, { fieldsFrom: 'json', fieldsJson: JSON.stringify([...attributes, { apiName: 'owner', type: 'USER' }]) });
+		const refused = await runStrict(
+			{ 'a.csv': GOOD },
+			{
+				fieldsFrom: 'json',
+				fieldsJson: JSON.stringify([...attributes, { apiName: 'owner', type: 'USER' }]),
+			},
+		);
 		expect(runError(refused.run)).toMatch(/'owner' is a user reference/);
 	});
 });
@@ -115,33 +214,55 @@ describe('Field Mapper, strict (marker imports)', () => {
 describe('Field Mapper, lenient (overwrite imports)', () => {
 	it('drops unmapped columns, keeps the date column as history, and rejects only bad rows', async () => {
 		const { bucket, store } = await newBucket();
-		await store.write('accounts.csv', 'crm_id,date,health,notes\n001A,2024-03-15,80,x\n001B,2024-03-16,n/a,y\n001C,2024-02-30,70,z\n');
+		await store.write(
+			'accounts.csv',
+			'crm_id,date,health,notes\n001A,2024-03-15,80,x\n001B,2024-03-16,n/a,y\n001C,2024-02-30,70,z\n',
+		);
 		const workflow = buildWorkflow({
 			nodes: [
 				node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
 				node('Field Mapper', TYPES.fieldMapper, {
 					mode: 'lenient',
-					fields: { field: [{ target: 'crmId', source: 'crm_id', type: 'string' }, { target: 'healthScore', source: 'health', type: 'number' }] },
+					fields: {
+						field: [
+							{ target: 'crmId', source: 'crm_id', type: 'string' },
+							{ target: 'healthScore', source: 'health', type: 'number' },
+						],
+					},
 				}),
 			],
 			connections: connect(['Trigger', 'Field Mapper']),
 		});
-		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
+		const run = await execute(
+			workflow,
+			'Trigger',
+			(await poll(workflow, 'Trigger', credentials()))!,
+			credentials(),
+		);
 		const valid = outputOf(run, 'Field Mapper', 0);
-		expect(valid.map(({ json }) => ({ ...json, _import: undefined }))).toEqual([{ crmId: '001A', healthScore: 80, date: '2024-03-15', _import: undefined }]);
+		expect(valid.map(({ json }) => ({ ...json, _import: undefined }))).toEqual([
+			{ crmId: '001A', healthScore: 80, date: '2024-03-15', _import: undefined },
+		]);
 		const rejected = outputOf(run, 'Field Mapper', 1);
 		expect(rejected.map((i) => (i.json.reasons as string[]).join())).toEqual([
 			expect.stringContaining("accounts.csv: Row 2, column 'health': 'n/a' is not a number"),
-			expect.stringContaining("accounts.csv: Row 3, column 'date': '2024-02-30' is not a date in the format yyyy-mm-dd"),
+			expect.stringContaining(
+				"accounts.csv: Row 3, column 'date': '2024-02-30' is not a date in the format yyyy-mm-dd",
+			),
 		]);
 	});
 });
 
 describe('Field Mapper, the Staircase account fields preset', () => {
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const { STAIRCASE_ACCOUNT_FIELDS } = require('../lib/mapping/presets') as typeof import('../lib/mapping/presets');
+	const { STAIRCASE_ACCOUNT_FIELDS } =
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		require('../lib/mapping/presets') as typeof import('../lib/mapping/presets');
 	const rowsOf = (omit: string[] = []) => ({
-		field: STAIRCASE_ACCOUNT_FIELDS.filter((f) => !omit.includes(f.target)).map((f) => ({ ...f, source: f.source ?? '', dateFormat: f.dateFormat ?? '' })),
+		field: STAIRCASE_ACCOUNT_FIELDS.filter((f) => !omit.includes(f.target)).map((f) => ({
+			...f,
+			source: f.source ?? '',
+			dateFormat: f.dateFormat ?? '',
+		})),
 	});
 	const CSV = [
 		'crm_account_id,name,parent_account,tier,revenue,renewal_date,journey_stage,date',
@@ -155,28 +276,59 @@ describe('Field Mapper, the Staircase account fields preset', () => {
 		await store.write('staircase/accounts.csv', `${CSV}\n`);
 		const workflow = buildWorkflow({
 			nodes: [
-				node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'staircase/accounts.csv' }),
-				node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', fieldsFrom: 'staircase', ...parameters }),
+				node('Trigger', TYPES.trigger, {
+					mode: 'singleFile',
+					bucket,
+					fileKey: 'staircase/accounts.csv',
+				}),
+				node('Field Mapper', TYPES.fieldMapper, {
+					mode: 'lenient',
+					fieldsFrom: 'staircase',
+					...parameters,
+				}),
 			],
 			connections: connect(['Trigger', 'Field Mapper']),
 		});
-		const r = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
-		return { run: r, valid: outputOf(r, 'Field Mapper', 0), rejected: outputOf(r, 'Field Mapper', 1) };
+		const r = await execute(
+			workflow,
+			'Trigger',
+			(await poll(workflow, 'Trigger', credentials()))!,
+			credentials(),
+		);
+		return {
+			run: r,
+			valid: outputOf(r, 'Field Mapper', 0),
+			rejected: outputOf(r, 'Field Mapper', 1),
+		};
 	}
 
 	it('as it comes, it is refused for its Owner field (a user reference), before any row is touched', async () => {
 		const { run: r, valid } = await run({});
-		expect(runError(r)).toMatch(/The field 'owner' is a user reference: S3 import does not support user reference fields/);
+		expect(runError(r)).toMatch(
+			/The field 'owner' is a user reference: S3 import does not support user reference fields/,
+		);
 		expect(valid).toEqual([]);
 	});
 
 	it('edited (Owner removed): typed Tier, Revenue, Renewal Date and Journey Stage; CRM Account ID required; Parent Account checked like a CRM ID', async () => {
 		const { valid, rejected } = await run({ staircaseFields: rowsOf(['owner']) });
 		expect(valid.map(({ json }) => ({ ...json, _import: undefined }))).toEqual([
-			{ crmAccountId: 'a0D30000001n7Pi', name: 'Acme', parentAccount: '0019000000B98deAAB', tier: 'Gold', revenue: 125000.5, renewalDate: '2025-03-31', journeyStage: 'Adoption', date: '2024-03-15', _import: undefined },
+			{
+				crmAccountId: 'a0D30000001n7Pi',
+				name: 'Acme',
+				parentAccount: '0019000000B98deAAB',
+				tier: 'Gold',
+				revenue: 125000.5,
+				renewalDate: '2025-03-31',
+				journeyStage: 'Adoption',
+				date: '2024-03-15',
+				_import: undefined,
+			},
 		]);
 		expect(rejected.map((i) => (i.json.reasons as string[]).join(' | '))).toEqual([
-			expect.stringContaining("Row 2, column 'parent_account': 'a0D30000001n7PiZZZ' is not a valid CRM ID (invalid Salesforce ID checksum)"),
+			expect.stringContaining(
+				"Row 2, column 'parent_account': 'a0D30000001n7PiZZZ' is not a valid CRM ID (invalid Salesforce ID checksum)",
+			),
 			expect.stringContaining("Row 3, column 'crm_account_id': a value is required"),
 		]);
 	});

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { startMoto, type MotoServer } from './helpers/moto';
 
 declare global {
-	 
 	var __MOTO__: MotoServer | undefined;
 }
 

@@ -22,7 +22,9 @@ describe('Java-style date patterns', () => {
 		expect(p.parse('2021-06-25T13:55:42+02')?.dateTime).toBe('2021-06-25T11:55:42.000Z');
 		expect(p.parse('2021-06-25T13:55:42-0530')?.dateTime).toBe('2021-06-25T19:25:42.000Z');
 		expect(p.parse('2021-06-25T25:55:42Z')).toBeUndefined();
-		expect(compileDatePattern("yyyy-MM-dd'T'HH:mm:ssXXX").parse('2021-06-25T13:55:42+02:00')?.dateTime).toBe('2021-06-25T11:55:42.000Z');
+		expect(
+			compileDatePattern("yyyy-MM-dd'T'HH:mm:ssXXX").parse('2021-06-25T13:55:42+02:00')?.dateTime,
+		).toBe('2021-06-25T11:55:42.000Z');
 	});
 
 	it('warns when mm (minutes) is used with no hour, where MM (month) was meant', () => {
@@ -32,8 +34,12 @@ describe('Java-style date patterns', () => {
 
 	it('handles month names, 12-hour clocks, fractions and unsupported letters', () => {
 		expect(compileDatePattern('dd MMM yyyy').parse('05 Mar 2024')?.date).toBe('2024-03-05');
-		expect(compileDatePattern('MM/dd/yyyy hh:mm a').parse('03/05/2024 01:30 PM')?.dateTime).toBe('2024-03-05T13:30:00.000Z');
-		expect(compileDatePattern('yyyy-MM-dd HH:mm:ss.SSS').parse('2024-03-05 01:02:03.450')?.dateTime).toBe('2024-03-05T01:02:03.450Z');
+		expect(compileDatePattern('MM/dd/yyyy hh:mm a').parse('03/05/2024 01:30 PM')?.dateTime).toBe(
+			'2024-03-05T13:30:00.000Z',
+		);
+		expect(
+			compileDatePattern('yyyy-MM-dd HH:mm:ss.SSS').parse('2024-03-05 01:02:03.450')?.dateTime,
+		).toBe('2024-03-05T01:02:03.450Z');
 		expect(() => compileDatePattern('yyyy-MM-dd Q')).toThrow(/letter 'Q'/);
 	});
 });

@@ -23,17 +23,31 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 
 	it('declares itself as a community node package', () => {
 		expect(pkg.keywords).toContain('n8n-community-node-package');
-		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) expect(existsSync(join(root, file))).toBe(true);
+		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials])
+			expect(existsSync(join(root, file))).toBe(true);
 	});
 
 	it('links its documentation to sections of the README that exist', () => {
 		// GitHub's heading anchors: lower-case, punctuation dropped, spaces to hyphens.
 		const readme = readFileSync(join(root, 'README.md'), 'utf8');
 		const anchors = new Set(
-			[...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-')),
+			[...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+				m[1]
+					.trim()
+					.toLowerCase()
+					.replace(/[^\p{L}\p{N} -]/gu, '')
+					.replace(/ /g, '-'),
+			),
 		);
-		const sources = [...pkg.n8n.nodes.map((f: string) => f.replace(/\.js$/, '.json').replace(/^dist\//, '')), ...pkg.n8n.credentials.map((f: string) => f.replace(/\.js$/, '.ts').replace(/^dist\//, ''))];
-		const links = sources.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(/n8n-nodes-s3-inbound#([\w-]+)/g)].map((m) => [file, m[1]]));
+		const sources = [
+			...pkg.n8n.nodes.map((f: string) => f.replace(/\.js$/, '.json').replace(/^dist\//, '')),
+			...pkg.n8n.credentials.map((f: string) => f.replace(/\.js$/, '.ts').replace(/^dist\//, '')),
+		];
+		const links = sources.flatMap((file) =>
+			[...readFileSync(join(root, file), 'utf8').matchAll(/n8n-nodes-s3-inbound#([\w-]+)/g)].map(
+				(m) => [file, m[1]],
+			),
+		);
 		expect(links.length).toBeGreaterThanOrEqual(sources.length);
 		expect(links.filter(([, anchor]) => !anchors.has(anchor))).toEqual([]);
 	});
@@ -46,9 +60,22 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 		});
 		expect(logs.filter((l) => /^(warn|error)/.test(l))).toEqual([]);
 		expect(loader.packageName).toBe(pkg.name);
-		expect(loader.types.nodes.map((n) => n.name).sort()).toEqual(['accountMatcher', 'fieldMapper', 'pxStatusWriter', 's3CsvInboundTrigger']);
-		expect(Object.keys(loader.known.nodes).sort()).toEqual(['accountMatcher', 'fieldMapper', 'pxStatusWriter', 's3CsvInboundTrigger']);
-		expect(loader.types.credentials.map((c) => c.name).sort()).toEqual(['importStatusCallbackApi', 's3InboundAwsApi']);
+		expect(loader.types.nodes.map((n) => n.name).sort()).toEqual([
+			'accountMatcher',
+			'fieldMapper',
+			'pxStatusWriter',
+			's3CsvInboundTrigger',
+		]);
+		expect(Object.keys(loader.known.nodes).sort()).toEqual([
+			'accountMatcher',
+			'fieldMapper',
+			'pxStatusWriter',
+			's3CsvInboundTrigger',
+		]);
+		expect(loader.types.credentials.map((c) => c.name).sort()).toEqual([
+			'importStatusCallbackApi',
+			's3InboundAwsApi',
+		]);
 		const iconFiles = [...loader.types.nodes, ...loader.types.credentials].flatMap((t) => {
 			const icon = (t as { iconUrl?: string | { light: string; dark: string } }).iconUrl;
 			expect(icon).toBeDefined();
@@ -70,11 +97,21 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 		const nodeModules = join(mkdtempSync(join(tmpdir(), 'n8n-nodes-')), 'node_modules');
 		mkdirSync(nodeModules);
 		symlinkSync(root, join(nodeModules, pkg.name), 'dir');
-		const { result: loaders, logs } = await captureLogs(async () => await scanDirectoryForPackages(nodeModules));
+		const { result: loaders, logs } = await captureLogs(
+			async () => await scanDirectoryForPackages(nodeModules),
+		);
 		expect(logs.filter((l) => /^(warn|error)/.test(l))).toEqual([]);
 		expect(loaders.map((l) => l.packageName)).toEqual([pkg.name]);
 		await loaders[0].loadAll();
-		expect(Object.keys(loaders[0].known.nodes).sort()).toEqual(['accountMatcher', 'fieldMapper', 'pxStatusWriter', 's3CsvInboundTrigger']);
-		expect(Object.keys(loaders[0].known.credentials).sort()).toEqual(['importStatusCallbackApi', 's3InboundAwsApi']);
+		expect(Object.keys(loaders[0].known.nodes).sort()).toEqual([
+			'accountMatcher',
+			'fieldMapper',
+			'pxStatusWriter',
+			's3CsvInboundTrigger',
+		]);
+		expect(Object.keys(loaders[0].known.credentials).sort()).toEqual([
+			'importStatusCallbackApi',
+			's3InboundAwsApi',
+		]);
 	});
 });

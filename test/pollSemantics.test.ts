@@ -6,7 +6,16 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { buildWorkflow, captureLogs, connect, node, outputOf, pxFlow, runError, TYPES } from './helpers/engine';
+import {
+	buildWorkflow,
+	captureLogs,
+	connect,
+	node,
+	outputOf,
+	pxFlow,
+	runError,
+	TYPES,
+} from './helpers/engine';
 import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
 import { startReceiver, type Receiver } from './helpers/http';
 import { PublishedWorkflow } from './helpers/published';
@@ -44,7 +53,15 @@ async function seeded() {
 	return { bucket, store };
 }
 
-function publish(bucket: string, options: { durableCursors?: boolean; trigger?: IDataObject; triggerOptions?: IDataObject; triggerVersion?: number } = {}) {
+function publish(
+	bucket: string,
+	options: {
+		durableCursors?: boolean;
+		trigger?: IDataObject;
+		triggerOptions?: IDataObject;
+		triggerVersion?: number;
+	} = {},
+) {
 	published = new PublishedWorkflow(
 		(staticData) =>
 			pxFlow(bucket, staticData, {
@@ -62,7 +79,14 @@ function publish(bucket: string, options: { durableCursors?: boolean; trigger?: 
 }
 
 /** The listing of current/ fails (500 past the SDK's retries) for this many polls. */
-const failListings = (polls: number) => proxy.rules.push({ method: 'GET', query: /list-type=2/, times: polls * 4, status: 500, code: 'InternalError' });
+const failListings = (polls: number) =>
+	proxy.rules.push({
+		method: 'GET',
+		query: /list-type=2/,
+		times: polls * 4,
+		status: 500,
+		code: 'InternalError',
+	});
 
 describe('passing faults stay quiet', () => {
 	it('a fault that clears at the next try produces no failed execution, and the batch is imported then', async () => {
@@ -71,7 +95,9 @@ describe('passing faults stay quiet', () => {
 		failListings(1);
 		const { result: first, logs } = await captureLogs(async () => await n8n.poll());
 		expect(first).toEqual({ emitted: null });
-		expect(logs.join('\n')).toMatch(/Check failed \(1 in a row.*next try at .*Could not reach S3 to list|S3 is busy/);
+		expect(logs.join('\n')).toMatch(
+			/Check failed \(1 in a row.*next try at .*Could not reach S3 to list|S3 is busy/,
+		);
 		// The retry comes a minute later, not after the 15-minute interval.
 		n8n.advance(30_000);
 		expect((await n8n.poll()).emitted).toBeNull();
@@ -79,7 +105,9 @@ describe('passing faults stay quiet', () => {
 		const run = await n8n.pollAndRun();
 		expect(runError(run!)).toBeUndefined();
 		expect(outputOf(run!, 'PX Status Writer')[0].json.status).toBe('SUCCESS');
-		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n2 records were uploaded\n',
+		);
 		expect(n8n.failedExecutions).toEqual([]);
 		expect(n8n.savedState?.failures).toBeUndefined();
 	});
@@ -95,24 +123,40 @@ describe('passing faults stay quiet', () => {
 		}
 		expect(n8n.failedExecutions).toHaveLength(1);
 		const reported = n8n.failedExecutions[0] as Error & { description?: string };
-		expect(reported.message).toMatch(new RegExp(`S3 is busy \\(InternalError\\) while trying to list s3://${bucket}/px/current/|Could not reach S3 to list s3://${bucket}/px/current/`));
-		expect(reported.description).toMatch(/Failing since .* \(3 checks in a row\)\. The trigger keeps trying \(next at \d{4}-\d\d-\d\dT.*\) and reports this fault once/);
+		expect(reported.message).toMatch(
+			new RegExp(
+				`S3 is busy \\(InternalError\\) while trying to list s3://${bucket}/px/current/|Could not reach S3 to list s3://${bucket}/px/current/`,
+			),
+		);
+		expect(reported.description).toMatch(
+			/Failing since .* \(3 checks in a row\)\. The trigger keeps trying \(next at \d{4}-\d\d-\d\dT.*\) and reports this fault once/,
+		);
 		const run = await n8n.pollAndRun();
 		expect(runError(run!)).toBeUndefined();
-		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n2 records were uploaded\n',
+		);
 		expect(n8n.failedExecutions).toHaveLength(1);
 	});
 
 	it('a fault that needs the user (access denied) is reported at its first check, once', async () => {
 		const { bucket } = await seeded();
 		const n8n = publish(bucket);
-		proxy.rules.push({ method: 'GET', query: /list-type=2/, times: 99, status: 403, code: 'AccessDenied' });
+		proxy.rules.push({
+			method: 'GET',
+			query: /list-type=2/,
+			times: 99,
+			status: 403,
+			code: 'AccessDenied',
+		});
 		for (let check = 1; check <= 3; check++) {
 			await n8n.poll();
 			expect(n8n.failedExecutions).toHaveLength(1);
 			n8n.advance(16 * MINUTE);
 		}
-		expect(n8n.failedExecutions[0].message).toMatch(new RegExp(`Access denied: this identity may not list s3://${bucket}/px/current/`));
+		expect(n8n.failedExecutions[0].message).toMatch(
+			new RegExp(`Access denied: this identity may not list s3://${bucket}/px/current/`),
+		);
 	});
 
 	it('with n8n’s durable poll cursors, a quiet failed check is committed; a thrown one is discarded by n8n', async () => {
@@ -134,7 +178,10 @@ describe('passing faults stay quiet', () => {
 describe('state persists only where n8n persists it', () => {
 	it('leases saved with the emit survive a restart of n8n: the batch is not handed on twice', async () => {
 		const { bucket } = await seeded();
-		const n8n = publish(bucket, { trigger: { intervalMinutes: 0 }, triggerOptions: { leaseMinutes: 60 } });
+		const n8n = publish(bucket, {
+			trigger: { intervalMinutes: 0 },
+			triggerOptions: { leaseMinutes: 60 },
+		});
 		const first = await n8n.poll();
 		expect(first.emitted?.[0]).toHaveLength(1);
 		n8n.restart();
@@ -150,7 +197,13 @@ describe('state persists only where n8n persists it', () => {
 	it('publishing (a new activation) checks at once; between activations the schedule decides', async () => {
 		const { bucket, store } = await newBucket('poll');
 		await store.write('in/accounts.csv', 'id,score\n1,2\n');
-		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow(
+				(staticData) => singleFile(bucket, staticData),
+				'Trigger',
+				credentials(),
+			),
+		);
 		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
 		await store.write('in/accounts.csv', 'id,score\n1,3\n');
 		n8n.advance(5 * MINUTE);
@@ -168,7 +221,14 @@ describe('state persists only where n8n persists it', () => {
 	it('with durable poll cursors there is no activation to tell: the schedule alone decides', async () => {
 		const { bucket, store } = await newBucket('poll');
 		await store.write('in/accounts.csv', 'id,score\n1,2\n');
-		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials(), { durableCursors: true }));
+		const n8n = track(
+			new PublishedWorkflow(
+				(staticData) => singleFile(bucket, staticData),
+				'Trigger',
+				credentials(),
+				{ durableCursors: true },
+			),
+		);
 		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
 		await store.write('in/accounts.csv', 'id,score\n1,3\n');
 		n8n.advance(5 * MINUTE);
@@ -179,7 +239,13 @@ describe('state persists only where n8n persists it', () => {
 
 	it('publishing before the first upload: the missing file is no error, and the upload is imported at the next poll', async () => {
 		const { bucket, store } = await newBucket('poll');
-		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow(
+				(staticData) => singleFile(bucket, staticData),
+				'Trigger',
+				credentials(),
+			),
+		);
 		expect((await n8n.poll()).emitted).toBeNull();
 		await store.write('in/accounts.csv', 'id,score\n1,2\n');
 		n8n.advance(MINUTE);
@@ -193,7 +259,13 @@ describe('version 2: n8n’s Poll Times are the one schedule', () => {
 	it('every poll checks the file: a new upload is imported at the next poll, an unchanged file is not imported again', async () => {
 		const { bucket, store } = await newBucket('poll');
 		await store.write('in/accounts.csv', 'id,score\n1,2\n');
-		const n8n = track(new PublishedWorkflow((staticData) => singleFile(bucket, staticData, 2), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow(
+				(staticData) => singleFile(bucket, staticData, 2),
+				'Trigger',
+				credentials(),
+			),
+		);
 		expect((await n8n.poll()).emitted?.[0]).toHaveLength(1);
 		n8n.advance(MINUTE);
 		expect((await n8n.poll()).emitted).toBeNull();
@@ -215,13 +287,19 @@ describe('version 2: n8n’s Poll Times are the one schedule', () => {
 				n8n.advance(15 * MINUTE);
 			}
 		});
-		expect(logs.join('\n')).toMatch(/Check failed \(1 in a row, since .*\); next try at the next poll; reported as a failed execution if it still fails at check 3/);
+		expect(logs.join('\n')).toMatch(
+			/Check failed \(1 in a row, since .*\); next try at the next poll; reported as a failed execution if it still fails at check 3/,
+		);
 		expect(n8n.failedExecutions).toHaveLength(1);
-		expect((n8n.failedExecutions[0] as Error & { description?: string }).description).toMatch(/\(3 checks in a row\)\. The trigger keeps trying \(next at the next poll\)/);
+		expect((n8n.failedExecutions[0] as Error & { description?: string }).description).toMatch(
+			/\(3 checks in a row\)\. The trigger keeps trying \(next at the next poll\)/,
+		);
 		expect(n8n.savedState?.retryAt).toBeUndefined();
 		const run = await n8n.pollAndRun();
 		expect(runError(run!)).toBeUndefined();
-		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n2 records were uploaded\n');
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n2 records were uploaded\n',
+		);
 		expect(n8n.failedExecutions).toHaveLength(1);
 	});
 
@@ -247,7 +325,12 @@ function singleFile(bucket: string, staticData: IDataObject, triggerVersion = 1)
 			node(
 				'Trigger',
 				TYPES.trigger,
-				{ mode: 'singleFile', bucket, fileKey: 'in/accounts.csv', ...(triggerVersion === 1 ? { intervalMinutes: 60 } : {}) },
+				{
+					mode: 'singleFile',
+					bucket,
+					fileKey: 'in/accounts.csv',
+					...(triggerVersion === 1 ? { intervalMinutes: 60 } : {}),
+				},
 				{ typeVersion: triggerVersion },
 			),
 			node('Field Mapper', TYPES.fieldMapper, { fields: { field: [{ target: 'id' }] } }),

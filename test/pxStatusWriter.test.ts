@@ -23,12 +23,16 @@ const credentials = () => ({
 });
 
 function pxWorkflow(bucket: string, staticData: IDataObject = {}, destination: IDataObject = {}) {
-	return pxFlow(bucket, staticData, { destination, statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 } });
+	return pxFlow(bucket, staticData, {
+		destination,
+		statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 },
+	});
 }
 
 async function seed(files: Record<string, string>, date = '20240101') {
 	const { bucket, store } = await newBucket();
-	for (const [name, text] of Object.entries(files)) await store.write(`px/current/dt=${date}/${name}`, name.endsWith('.gz') ? gzip(text) : text);
+	for (const [name, text] of Object.entries(files))
+		await store.write(`px/current/dt=${date}/${name}`, name.endsWith('.gz') ? gzip(text) : text);
 	await store.write(`px/current/dt=${date}/_SUCCESS`, '');
 	return { bucket, store };
 }
@@ -37,7 +41,11 @@ async function keys(store: { listObjects(p: string): Promise<Array<{ key: string
 	return (await store.listObjects('')).map((o) => o.key).sort();
 }
 
-async function runOnce(bucket: string, staticData: IDataObject = {}, destination: IDataObject = {}) {
+async function runOnce(
+	bucket: string,
+	staticData: IDataObject = {},
+	destination: IDataObject = {},
+) {
 	const workflow = pxWorkflow(bucket, staticData, destination);
 	const data = await poll(workflow, 'Trigger', credentials());
 	if (!data) return { run: undefined, out: [] as INodeExecutionData[], workflow };
@@ -47,24 +55,42 @@ async function runOnce(bucket: string, staticData: IDataObject = {}, destination
 	return { run, out: outputOf(run, 'PX Status Writer'), workflow };
 }
 
-const rows = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `${from + i},${i}`).join('\n');
+const rows = (n: number, from = 1) =>
+	Array.from({ length: n }, (_, i) => `${from + i},${i}`).join('\n');
 
 describe('PX Status Writer in the engine', () => {
 	it('all valid: SUCCESS with the count, everything moved, one callback', async () => {
-		const { bucket, store } = await seed({ 'a.csv.gz': `${HEADER}\n${rows(3)}\n`, 'b.csv': `${HEADER}\n${rows(2, 10)}\n` });
+		const { bucket, store } = await seed({
+			'a.csv.gz': `${HEADER}\n${rows(3)}\n`,
+			'b.csv': `${HEADER}\n${rows(2, 10)}\n`,
+		});
 		const { out } = await runOnce(bucket);
-		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n5 records were uploaded\n');
-		expect(await keys(store)).toEqual(['px/processed/20240101/_SUCCESS', 'px/processed/20240101/a.csv.gz', 'px/processed/20240101/b.csv', 'px/processed/20240101/status.txt']);
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n5 records were uploaded\n',
+		);
+		expect(await keys(store)).toEqual([
+			'px/processed/20240101/_SUCCESS',
+			'px/processed/20240101/a.csv.gz',
+			'px/processed/20240101/b.csv',
+			'px/processed/20240101/status.txt',
+		]);
 		expect(receiver.requests).toHaveLength(1);
 		expect(receiver.requests[0].method).toBe('POST');
 		expect(receiver.requests[0].headers['x-api-key']).toBe(API_KEY);
-		expect(JSON.parse(receiver.requests[0].body)).toEqual({ folder_path: 'px/processed/20240101', success: true, message: '5 records were uploaded' });
+		expect(JSON.parse(receiver.requests[0].body)).toEqual({
+			folder_path: 'px/processed/20240101',
+			success: true,
+			message: '5 records were uploaded',
+		});
 		expect(out.map((o) => o.json.status)).toEqual(['SUCCESS']);
 		expect(received.flat()).toHaveLength(5);
 	});
 
 	it('one invalid file: ERROR with its reasons; the valid file’s rows still delivered; all moved', async () => {
-		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n`, 'b.csv': `id,flantana_carteret\n1,x\n` });
+		const { bucket, store } = await seed({
+			'a.csv': `${HEADER}\n${rows(2)}\n`,
+			'b.csv': `id,flantana_carteret\n1,x\n`,
+		});
 		await runOnce(bucket);
 		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
 			"ERROR\nParsing Errors:[\n       b.csv: Unknown column: 'flantana_carteret'\n]\n2 records were uploaded\n",
@@ -77,16 +103,38 @@ describe('PX Status Writer in the engine', () => {
 		const files = { 'a.csv': `${HEADER}\n${rows(2)}\n`, 'b.csv': `id,flantana_carteret\n1,x\n` };
 		for (const version of [1, 2]) {
 			const { bucket, store } = await seed(files);
-			const workflow = pxFlow(bucket, {}, { statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 }, statusWriterVersion: version });
-			const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
-			const expected = "1 batch folder closed with ERROR: px/processed/20240101: Parsing Errors:[ b.csv: Unknown column: 'flantana_carteret' ] 2 records were uploaded";
+			const workflow = pxFlow(
+				bucket,
+				{},
+				{
+					statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 },
+					statusWriterVersion: version,
+				},
+			);
+			const run = await execute(
+				workflow,
+				'Trigger',
+				(await poll(workflow, 'Trigger', credentials()))!,
+				credentials(),
+			);
+			const expected =
+				"1 batch folder closed with ERROR: px/processed/20240101: Parsing Errors:[ b.csv: Unknown column: 'flantana_carteret' ] 2 records were uploaded";
 			if (version === 1) {
 				// Succeeds, with a warning hint on the node's output.
 				expect(runError(run)).toBeUndefined();
-				expect(run.data.resultData.runData['PX Status Writer'][0].hints).toEqual([expect.objectContaining({ message: expected, type: 'warning' })]);
-			} else expect(runError(run)).toMatch(new RegExp(`^${expected.replace(/[[\]().*+?]/g, '\\$&')} \\(The batch is done: status.txt says ERROR`));
+				expect(run.data.resultData.runData['PX Status Writer'][0].hints).toEqual([
+					expect.objectContaining({ message: expected, type: 'warning' }),
+				]);
+			} else
+				expect(runError(run)).toMatch(
+					new RegExp(
+						`^${expected.replace(/[[\]().*+?]/g, '\\$&')} \\(The batch is done: status.txt says ERROR`,
+					),
+				);
 			// Either way the batch is done: status, move and callback.
-			expect((await store.readText('px/processed/20240101/status.txt'))?.startsWith('ERROR\n')).toBe(true);
+			expect(
+				(await store.readText('px/processed/20240101/status.txt'))?.startsWith('ERROR\n'),
+			).toBe(true);
 			expect((await keys(store)).filter((k) => k.includes('current/'))).toEqual([]);
 		}
 		expect(receiver.requests.map((r) => JSON.parse(r.body).success)).toEqual([false, false]);
@@ -94,11 +142,16 @@ describe('PX Status Writer in the engine', () => {
 
 	it('all rejected: no row reaches the destination, and the batch is still closed with ERROR', async () => {
 		const { bucket, store } = await seed({ 'a.csv': 'score\n1\n', 'b.csv.gz': 'not,gzip\n' });
-		await store.write('px/current/dt=20240101/b.csv.gz', Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]));
+		await store.write(
+			'px/current/dt=20240101/b.csv.gz',
+			Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]),
+		);
 		await runOnce(bucket);
 		expect(received).toEqual([]);
 		const status = await store.readText('px/processed/20240101/status.txt');
-		expect(status).toMatch(/^ERROR\nParsing Errors:\[\n {7}a\.csv: Missing required column: 'id',\n {7}b\.csv\.gz: .*gzip data is corrupt or truncated.*\n\]\n0 records were uploaded\n$/);
+		expect(status).toMatch(
+			/^ERROR\nParsing Errors:\[\n {7}a\.csv: Missing required column: 'id',\n {7}b\.csv\.gz: .*gzip data is corrupt or truncated.*\n\]\n0 records were uploaded\n$/,
+		);
 		expect(receiver.requests).toHaveLength(1);
 	});
 
@@ -130,31 +183,55 @@ describe('PX Status Writer in the engine', () => {
 		} = await captureLogs(() => runOnce(bucket));
 		expect(receiver.requests).toHaveLength(1);
 		expect(out[0].json.callback).toMatchObject({ delivered: false, attempts: 1, status: 401 });
-		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n1 records were uploaded\n');
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n1 records were uploaded\n',
+		);
 		// The API key appears nowhere but in the request header.
-		const everything = [JSON.stringify(out), ...logs, ...(await Promise.all((await keys(store)).map((k) => store.readText(k))))].join('\n');
+		const everything = [
+			JSON.stringify(out),
+			...logs,
+			...(await Promise.all((await keys(store)).map((k) => store.readText(k)))),
+		].join('\n');
 		expect(everything).not.toContain(API_KEY);
-		expect(logs.join('\n')).toMatch(/status callback for px\/processed\/20240101\/ failed \(1 attempts in 1 runs since .*\): the endpoint answered 401 Unauthorized\. The batch stays open \(its marker under current\/\); a later run sends it again at /);
+		expect(logs.join('\n')).toMatch(
+			/status callback for px\/processed\/20240101\/ failed \(1 attempts in 1 runs since .*\): the endpoint answered 401 Unauthorized\. The batch stays open \(its marker under current\/\); a later run sends it again at /,
+		);
 	});
 
 	it('a move interrupted after the copy is completed by the next run: nothing lost, nothing duplicated, same status', async () => {
-		const { bucket, store } = await seed({ 'a.csv': `${HEADER}\n${rows(2)}\n`, 'b.csv': `${HEADER}\n${rows(2, 5)}\n` });
+		const { bucket, store } = await seed({
+			'a.csv': `${HEADER}\n${rows(2)}\n`,
+			'b.csv': `${HEADER}\n${rows(2, 5)}\n`,
+		});
 		// moto cannot be made to fail one DeleteObject, so the shared client's middleware fails the
 		// delete of b.csv once, after its copy was made: an injected fault.
-		const client = s3ClientFor(settingsFromCredential(testSettings() as unknown as Record<string, unknown>));
+		const client = s3ClientFor(
+			settingsFromCredential(testSettings() as unknown as Record<string, unknown>),
+		);
 		let failed = 0;
 		client.middlewareStack.add(
 			(next, context) => async (args) => {
 				const input = args.input as { Key?: string };
-				if (context.commandName === 'DeleteObjectCommand' && input.Key?.endsWith('current/dt=20240101/b.csv') && failed === 0) {
+				if (
+					context.commandName === 'DeleteObjectCommand' &&
+					input.Key?.endsWith('current/dt=20240101/b.csv') &&
+					failed === 0
+				) {
 					failed++;
-					throw Object.assign(new Error('injected'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+					throw Object.assign(new Error('injected'), {
+						name: 'InternalError',
+						$metadata: { httpStatusCode: 500 },
+					});
 				}
 				return await next(args);
 			},
 			{ step: 'initialize', name: 'failOneDelete' },
 		);
-		const n8n = new PublishedWorkflow((staticData) => pxWorkflow(bucket, staticData), 'Trigger', credentials());
+		const n8n = new PublishedWorkflow(
+			(staticData) => pxWorkflow(bucket, staticData),
+			'Trigger',
+			credentials(),
+		);
 		let first;
 		try {
 			first = await n8n.pollAndRun();
@@ -179,7 +256,11 @@ describe('PX Status Writer in the engine', () => {
 		} finally {
 			n8n.dispose();
 		}
-		expect(outputOf(second!, 'PX Status Writer')[0].json).toMatchObject({ resumed: true, status: 'SUCCESS', attempt: 2 });
+		expect(outputOf(second!, 'PX Status Writer')[0].json).toMatchObject({
+			resumed: true,
+			status: 'SUCCESS',
+			attempt: 2,
+		});
 		expect(received.flat()).toHaveLength(4);
 		expect(await keys(store)).toEqual([
 			'px/processed/20240101/_SUCCESS',
@@ -187,9 +268,14 @@ describe('PX Status Writer in the engine', () => {
 			'px/processed/20240101/b.csv',
 			'px/processed/20240101/status.txt',
 		]);
-		expect(await store.readText('px/processed/20240101/status.txt')).toBe('SUCCESS\n4 records were uploaded\n');
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n4 records were uploaded\n',
+		);
 		// The callback went once per run that reached it, with the same body and key.
 		expect(receiver.requests.length).toBeGreaterThanOrEqual(1);
-		expect(new Set(receiver.requests.map((r) => `${r.body}|${String(r.headers['idempotency-key'])}`)).size).toBe(1);
+		expect(
+			new Set(receiver.requests.map((r) => `${r.body}|${String(r.headers['idempotency-key'])}`))
+				.size,
+		).toBe(1);
 	});
 });

@@ -16,7 +16,13 @@ async function text(body: Readable): Promise<string> {
 describe('S3Store against moto', () => {
 	it('lists every page, with folders when a delimiter is given', async () => {
 		const { store } = await newBucket();
-		for (const key of ['base/current/dt=20240101/a.csv', 'base/current/dt=20240102/_SUCCESS', 'base/x.txt', 'base/y.txt', 'base/z.txt']) {
+		for (const key of [
+			'base/current/dt=20240101/a.csv',
+			'base/current/dt=20240102/_SUCCESS',
+			'base/x.txt',
+			'base/y.txt',
+			'base/z.txt',
+		]) {
 			await store.write(key, 'x');
 		}
 		const pages = [];
@@ -25,7 +31,8 @@ describe('S3Store against moto', () => {
 		expect(pages.flatMap((p) => p.objects.map((o) => o.key))).toHaveLength(5);
 
 		const folders: string[] = [];
-		for await (const page of store.listPages('base/current/', '/', 1)) folders.push(...page.folders);
+		for await (const page of store.listPages('base/current/', '/', 1))
+			folders.push(...page.folders);
 		expect(folders).toEqual(['base/current/dt=20240101/', 'base/current/dt=20240102/']);
 	});
 
@@ -88,7 +95,9 @@ describe('S3Store against moto', () => {
 			{ step: 'initialize', name: 'failCopy' },
 		);
 		const failingStore = new S3Store(failing, bucket);
-		await expect(failingStore.move('in/a.csv', 'out/a.csv')).rejects.toThrow(/copy s3:\/\/.*in\/a\.csv/);
+		await expect(failingStore.move('in/a.csv', 'out/a.csv')).rejects.toThrow(
+			/copy s3:\/\/.*in\/a\.csv/,
+		);
 		const after = await store.head('in/a.csv');
 		expect(after).toEqual(before);
 		expect(await store.head('out/a.csv')).toBeUndefined();
@@ -100,7 +109,12 @@ describe('S3Store against moto', () => {
 	 * client's middleware rewrites moto's answers to look like AWS's for SSE-KMS: an injected answer.
 	 */
 	function kmsLikeStore(bucket: string, copySize?: number) {
-		const client = new S3Client({ region: 'us-east-1', endpoint: motoEndpoint(), forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+		const client = new S3Client({
+			region: 'us-east-1',
+			endpoint: motoEndpoint(),
+			forcePathStyle: true,
+			credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+		});
 		const copyEtag = 'e3b0c44298fc1c149afbf4c8996fb924';
 		client.middlewareStack.add(
 			(next, context) => async (args) => {
@@ -114,7 +128,8 @@ describe('S3Store against moto', () => {
 						if (copySize !== undefined) output.ContentLength = copySize;
 					}
 				}
-				if (context.commandName === 'CopyObjectCommand') (output.CopyObjectResult as Record<string, unknown>).ETag = `"${copyEtag}"`;
+				if (context.commandName === 'CopyObjectCommand')
+					(output.CopyObjectResult as Record<string, unknown>).ETag = `"${copyEtag}"`;
 				return result;
 			},
 			{ step: 'initialize', name: 'kmsLikeAnswers' },
@@ -130,36 +145,73 @@ describe('S3Store against moto', () => {
 		expect(await store.readText('out/a.csv')).toBe('id\n1\n');
 
 		await store.write('in/b.csv', 'id\n2\n');
-		await expect(kmsLikeStore(bucket, 999).move('in/b.csv', 'out/b.csv')).rejects.toThrow(/does not match the original \(size, checksum or ETag\); the original was kept/);
+		await expect(kmsLikeStore(bucket, 999).move('in/b.csv', 'out/b.csv')).rejects.toThrow(
+			/does not match the original \(size, checksum or ETag\); the original was kept/,
+		);
 		expect(await store.readText('in/b.csv')).toBe('id\n2\n');
 	});
 
 	it('verifies a copy by checksum where there is one, by ETag only where it is an MD5, else by the copy the request made', () => {
 		const md5 = '9b2cf535f27731c974343645a3985328';
-		const object = (etag: string, extra: Partial<S3ObjectInfo> = {}): S3ObjectInfo => ({ key: 'k', size: 10, etag, ...extra });
-		const crc = (value: string) => ({ checksum: { algorithm: 'CRC32', value, type: 'FULL_OBJECT' } });
+		const object = (etag: string, extra: Partial<S3ObjectInfo> = {}): S3ObjectInfo => ({
+			key: 'k',
+			size: 10,
+			etag,
+			...extra,
+		});
+		const crc = (value: string) => ({
+			checksum: { algorithm: 'CRC32', value, type: 'FULL_OBJECT' },
+		});
 		const cases: Array<[string, S3ObjectInfo, S3ObjectInfo | undefined, string, boolean]> = [
 			['plain, same ETag', object(md5), object(md5), md5, true],
 			['plain, other ETag', object(md5), object('0'.repeat(32)), '0'.repeat(32), false],
-			['SSE-KMS, the copy the request made', object(md5, { encryption: 'aws:kms' }), object('f'.repeat(32)), 'f'.repeat(32), true],
-			['SSE-KMS, another object there', object(md5, { encryption: 'aws:kms' }), object('f'.repeat(32)), 'a'.repeat(32), false],
+			[
+				'SSE-KMS, the copy the request made',
+				object(md5, { encryption: 'aws:kms' }),
+				object('f'.repeat(32)),
+				'f'.repeat(32),
+				true,
+			],
+			[
+				'SSE-KMS, another object there',
+				object(md5, { encryption: 'aws:kms' }),
+				object('f'.repeat(32)),
+				'a'.repeat(32),
+				false,
+			],
 			['SSE-C', object(md5, { sseCustomer: true }), object('f'.repeat(32)), 'f'.repeat(32), true],
 			['multipart', object(`${md5}-3`), object(md5), md5, true],
-			['SSE-KMS with equal checksums', object(md5, { encryption: 'aws:kms', ...crc('AAAA') }), object('f'.repeat(32), crc('AAAA')), 'x', true],
-			['SSE-KMS with different checksums', object(md5, { encryption: 'aws:kms', ...crc('AAAA') }), object('f'.repeat(32), crc('BBBB')), 'f'.repeat(32), false],
+			[
+				'SSE-KMS with equal checksums',
+				object(md5, { encryption: 'aws:kms', ...crc('AAAA') }),
+				object('f'.repeat(32), crc('AAAA')),
+				'x',
+				true,
+			],
+			[
+				'SSE-KMS with different checksums',
+				object(md5, { encryption: 'aws:kms', ...crc('AAAA') }),
+				object('f'.repeat(32), crc('BBBB')),
+				'f'.repeat(32),
+				false,
+			],
 			['another size', object(md5), object(md5, { size: 11 }), md5, false],
 			['no copy', object(md5), undefined, md5, false],
 		];
-		for (const [name, source, copy, result, expected] of cases) expect([name, copyVerified(source, copy, result)]).toEqual([name, expected]);
+		for (const [name, source, copy, result, expected] of cases)
+			expect([name, copyVerified(source, copy, result)]).toEqual([name, expected]);
 	});
 
 	it('releases the connection of every read that stops early: a test run’s sample, a row cap, a ragged row', async () => {
 		/* eslint-disable @typescript-eslint/no-require-imports */
 		const { Agent } = require('node:http') as typeof import('node:http');
-		const { NodeHttpHandler } = require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
+		const { NodeHttpHandler } =
+			require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
 		const { readCsv } = require('../lib/csv/reader') as typeof import('../lib/csv/reader');
-		const { mapCsvFile } = require('../lib/mapping/mapFile') as typeof import('../lib/mapping/mapFile');
-		const { FieldMapping } = require('../lib/mapping/fields') as typeof import('../lib/mapping/fields');
+		const { mapCsvFile } =
+			require('../lib/mapping/mapFile') as typeof import('../lib/mapping/mapFile');
+		const { FieldMapping } =
+			require('../lib/mapping/fields') as typeof import('../lib/mapping/fields');
 		/* eslint-enable @typescript-eslint/no-require-imports */
 		const { bucket, store } = await newBucket();
 		const big = `id,v\n${Array.from({ length: 200_000 }, (_, i) => `${i},x`).join('\n')}\n`;
@@ -167,26 +219,57 @@ describe('S3Store against moto', () => {
 		await store.write('ragged.csv', `id,v\n1,2\n3,4,5\n${big.slice(5)}`);
 		// One connection in the pool: a body left open would hold it, and every later request would wait.
 		const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-		const client = new S3Client({ region: 'us-east-1', endpoint: motoEndpoint(), forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestHandler: new NodeHttpHandler({ httpAgent: agent }) });
+		const client = new S3Client({
+			region: 'us-east-1',
+			endpoint: motoEndpoint(),
+			forcePathStyle: true,
+			credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+			requestHandler: new NodeHttpHandler({ httpAgent: agent }),
+		});
 		const pooled = new S3Store(client, bucket);
 		const within = async <T>(what: string, p: Promise<T>) => {
 			let timer: NodeJS.Timeout | undefined;
-			const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no connection within 5 s (one is still held)`)), 5000)));
+			const timeout = new Promise<never>(
+				(_, reject) =>
+					(timer = setTimeout(
+						() => reject(new Error(`${what}: no connection within 5 s (one is still held)`)),
+						5000,
+					)),
+			);
 			try {
 				return await Promise.race([p, timeout]);
 			} finally {
 				clearTimeout(timer);
 			}
 		};
-		const mapping = new FieldMapping([{ target: 'id', type: 'string' }], { mode: 'lenient', dateFormat: 'yyyy-MM-dd', maxRows: 350_000, requiredColumns: [], maxReasons: 5, keepUnmapped: true });
+		const mapping = new FieldMapping([{ target: 'id', type: 'string' }], {
+			mode: 'lenient',
+			dateFormat: 'yyyy-MM-dd',
+			maxRows: 350_000,
+			requiredColumns: [],
+			maxReasons: 5,
+			keepUnmapped: true,
+		});
 		try {
 			let n = 0;
 			await readCsv((await pooled.open('big.csv.gz')).body, {}, () => ++n < 10);
 			expect(await within('after a sample', pooled.head('big.csv.gz'))).toBeDefined();
-			const capped = await mapCsvFile(async () => await pooled.open('big.csv.gz'), { bucket, key: 'big.csv.gz', etag: '', size: 0 }, { mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', maxRows: 100 } });
+			const capped = await mapCsvFile(
+				async () => await pooled.open('big.csv.gz'),
+				{ bucket, key: 'big.csv.gz', etag: '', size: 0 },
+				{ mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', maxRows: 100 } },
+			);
 			expect(capped.unreadable).toMatch(/more than 100 rows/);
 			expect(await within('after a row cap', pooled.head('big.csv.gz'))).toBeDefined();
-			const ragged = await mapCsvFile(async () => await pooled.open('ragged.csv'), { bucket, key: 'ragged.csv', etag: '', size: 0 }, { mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 } });
+			const ragged = await mapCsvFile(
+				async () => await pooled.open('ragged.csv'),
+				{ bucket, key: 'ragged.csv', etag: '', size: 0 },
+				{
+					mapping,
+					keepUnmapped: true,
+					csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 },
+				},
+			);
 			expect(ragged.unreadable).toMatch(/^line 3: /);
 			expect(await within('after a ragged row', pooled.head('ragged.csv'))).toBeDefined();
 		} finally {
@@ -196,15 +279,25 @@ describe('S3Store against moto', () => {
 	});
 
 	it('translates the errors a user can act on', () => {
-		expect(describeS3Error({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }, 'read', 'b', 'k').message).toBe(
-			'Access denied: this identity may not read s3://b/k',
-		);
+		expect(
+			describeS3Error(
+				{ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } },
+				'read',
+				'b',
+				'k',
+			).message,
+		).toBe('Access denied: this identity may not read s3://b/k');
 		const kms = describeS3Error({ name: 'KMS.DisabledException', message: 'x' }, 'read', 'b', 'k');
 		expect(kms.hint).toMatch(/kms:Decrypt/);
-		expect(describeS3Error({ name: 'PermanentRedirect' }, 'list', 'b').message).toBe("Wrong region for bucket 'b'");
-		expect(describeS3Error({ name: 'ExpiredToken' }, 'list', 'b').hint).toMatch(/session token/);
-		expect(describeS3Error({ name: 'AccessDenied', message: 'not authorized to perform sts:AssumeRole' }, 'credentials').hint).toMatch(
-			/trust policy.*external ID/,
+		expect(describeS3Error({ name: 'PermanentRedirect' }, 'list', 'b').message).toBe(
+			"Wrong region for bucket 'b'",
 		);
+		expect(describeS3Error({ name: 'ExpiredToken' }, 'list', 'b').hint).toMatch(/session token/);
+		expect(
+			describeS3Error(
+				{ name: 'AccessDenied', message: 'not authorized to perform sts:AssumeRole' },
+				'credentials',
+			).hint,
+		).toMatch(/trust policy.*external ID/);
 	});
 });

@@ -1,7 +1,18 @@
 import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
 
 import { importOf, isFileToRead } from '../lib/importMetadata';
-import { buildWorkflow, captureLogs, connect, execute, node, outputOf, poll, runError, TYPES, type TestCredentials } from './helpers/engine';
+import {
+	buildWorkflow,
+	captureLogs,
+	connect,
+	execute,
+	node,
+	outputOf,
+	poll,
+	runError,
+	TYPES,
+	type TestCredentials,
+} from './helpers/engine';
 import { PublishedWorkflow } from './helpers/published';
 import { gzip, newBucket, testSettings } from './helpers/s3';
 
@@ -19,10 +30,20 @@ function credentials(): TestCredentials {
 /** The trigger hands on files; the Field Mapper (lenient, every column kept as text) reads them into rows. */
 const READ_ALL = { mode: 'lenient', options: { keepUnmapped: true } };
 
-function singleFileWorkflow(bucket: string, key: string, staticData: IDataObject, destinationParams: INode['parameters'] = {}) {
+function singleFileWorkflow(
+	bucket: string,
+	key: string,
+	staticData: IDataObject,
+	destinationParams: INode['parameters'] = {},
+) {
 	return buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: key, intervalMinutes: 60 }),
+			node('Trigger', TYPES.trigger, {
+				mode: 'singleFile',
+				bucket,
+				fileKey: key,
+				intervalMinutes: 60,
+			}),
 			node('Field Mapper', TYPES.fieldMapper, READ_ALL),
 			node('Destination', TYPES.destination, { replaceJson: false, ...destinationParams }),
 		],
@@ -34,8 +55,17 @@ function singleFileWorkflow(bucket: string, key: string, staticData: IDataObject
 function markerWorkflow(bucketPath: string, staticData: IDataObject, options: IDataObject = {}) {
 	return buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath, baseFolder: 'px', intervalMinutes: 15, options }),
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'name' }] } }),
+			node('Trigger', TYPES.trigger, {
+				mode: 'markerFolders',
+				bucketPath,
+				baseFolder: 'px',
+				intervalMinutes: 15,
+				options,
+			}),
+			node('Field Mapper', TYPES.fieldMapper, {
+				mode: 'strict',
+				fields: { field: [{ target: 'id' }, { target: 'name' }] },
+			}),
 			node('Destination', TYPES.destination, { replaceJson: false }),
 		],
 		connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Destination']),
@@ -59,10 +89,21 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 	it('imports an overwritten file once per change, and an unchanged file not again', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('in/accounts.csv', 'crm_id,score\n001A,10\n001B,20\n');
-		const n8n = track(new PublishedWorkflow((sd) => singleFileWorkflow(bucket, 'in/accounts.csv', sd), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow(
+				(sd) => singleFileWorkflow(bucket, 'in/accounts.csv', sd),
+				'Trigger',
+				credentials(),
+			),
+		);
 		const first = (await n8n.poll()).emitted;
 		expectFileItems(first, ['in/accounts.csv']);
-		const run = await execute(singleFileWorkflow(bucket, 'in/accounts.csv', {}), 'Trigger', first!, credentials());
+		const run = await execute(
+			singleFileWorkflow(bucket, 'in/accounts.csv', {}),
+			'Trigger',
+			first!,
+			credentials(),
+		);
 		const delivered = outputOf(run, 'Destination');
 		expect(delivered.map((i) => i.json.crm_id)).toEqual(['001A', '001B']);
 		const meta = importOf(delivered[0].json);
@@ -79,7 +120,12 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		await store.write('in/accounts.csv', 'crm_id,score\n001A,11\n');
 		n8n.advance(61 * MINUTE);
 		const second = (await n8n.poll()).emitted;
-		const run2 = await execute(singleFileWorkflow(bucket, 'in/accounts.csv', {}), 'Trigger', second!, credentials());
+		const run2 = await execute(
+			singleFileWorkflow(bucket, 'in/accounts.csv', {}),
+			'Trigger',
+			second!,
+			credentials(),
+		);
 		expect(outputOf(run2, 'Destination').map((i) => i.json.score)).toEqual(['11']);
 		n8n.advance(61 * MINUTE);
 		expect((await n8n.poll()).emitted).toBeNull();
@@ -95,7 +141,10 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		expect(await poll(v1, 'Trigger', credentials())).toBeNull();
 		// The user saves the active workflow with a changed downstream node: n8n re-activates it,
 		// with the same static data, and polls at once.
-		const v2 = singleFileWorkflow(bucket, 'a.csv', staticData, { failWhen: 'score' , failValue: '999'});
+		const v2 = singleFileWorkflow(bucket, 'a.csv', staticData, {
+			failWhen: 'score',
+			failValue: '999',
+		});
 		const again = await poll(v2, 'Trigger', credentials());
 		expect(again?.[0]).toHaveLength(1);
 		expect(await poll(v2, 'Trigger', credentials())).toBeNull();
@@ -122,9 +171,17 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 	it('names the file and line of bad input, delivers none of its rows, and reports a bad version once', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('bad.csv', 'a,b\n1,2\n3,4,5\n');
-		const n8n = track(new PublishedWorkflow((sd) => singleFileWorkflow(bucket, 'bad.csv', sd), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow(
+				(sd) => singleFileWorkflow(bucket, 'bad.csv', sd),
+				'Trigger',
+				credentials(),
+			),
+		);
 		const run = (await n8n.pollAndRun())!;
-		expect(runError(run)).toContain(`s3://${bucket}/bad.csv: line 3: the row has 3 fields but the header has 2`);
+		expect(runError(run)).toContain(
+			`s3://${bucket}/bad.csv: line 3: the row has 3 fields but the header has 2`,
+		);
 		expect(outputOf(run, 'Destination')).toEqual([]);
 		n8n.advance(61 * MINUTE);
 		expect((await n8n.poll()).emitted).toBeNull();
@@ -134,7 +191,9 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		const { bucket, store } = await newBucket();
 		const staticData: IDataObject = {};
 		const workflow = singleFileWorkflow(bucket, 'later.csv', staticData);
-		await expect(poll(workflow, 'Trigger', credentials(), 'manual')).rejects.toThrow(`No file at s3://${bucket}/later.csv yet`);
+		await expect(poll(workflow, 'Trigger', credentials(), 'manual')).rejects.toThrow(
+			`No file at s3://${bucket}/later.csv yet`,
+		);
 		// No error, and the check does not count as done.
 		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
 		expect((staticData['node:Trigger'] as IDataObject).lastCheck).toBeUndefined();
@@ -157,9 +216,15 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 
 	it('hands ready folders on oldest first, files in name order, each once; unready folders wait', async () => {
 		const { bucket } = await seed();
-		const n8n = track(new PublishedWorkflow((sd) => markerWorkflow(`${bucket}/sub`, sd), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow((sd) => markerWorkflow(`${bucket}/sub`, sd), 'Trigger', credentials()),
+		);
 		const data = (await n8n.poll()).emitted;
-		expectFileItems(data, ['sub/px/current/dt=20240101/a.csv.gz', 'sub/px/current/dt=20240101/b.csv', 'sub/px/current/dt=20240103/users.csv.gz']);
+		expectFileItems(data, [
+			'sub/px/current/dt=20240101/a.csv.gz',
+			'sub/px/current/dt=20240101/b.csv',
+			'sub/px/current/dt=20240103/users.csv.gz',
+		]);
 		const run = await execute(markerWorkflow(`${bucket}/sub`, {}), 'Trigger', data!, credentials());
 		const seen = outputOf(run, 'Destination').map((i) => {
 			const meta = importOf(i.json)!;
@@ -181,7 +246,13 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 
 	it('hands a folder on again once its lease runs out while it is still under current/', async () => {
 		const { bucket } = await seed();
-		const n8n = track(new PublishedWorkflow((sd) => markerWorkflow(`${bucket}/sub`, sd, { leaseMinutes: 30 }), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow(
+				(sd) => markerWorkflow(`${bucket}/sub`, sd, { leaseMinutes: 30 }),
+				'Trigger',
+				credentials(),
+			),
+		);
 		await n8n.poll();
 		n8n.advance(16 * MINUTE);
 		expect((await n8n.poll()).emitted).toBeNull();
@@ -197,21 +268,36 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 		const staticData: IDataObject = {};
 		const workflow = markerWorkflow(`${bucket}/sub`, staticData, { maxFolders: 1 });
 		const first = await poll(workflow, 'Trigger', credentials());
-		expect(new Set(first![0].map((i) => importOf(i.json)!.file.batch!.folderName))).toEqual(new Set(['dt=20240101']));
+		expect(new Set(first![0].map((i) => importOf(i.json)!.file.batch!.folderName))).toEqual(
+			new Set(['dt=20240101']),
+		);
 		const second = await poll(workflow, 'Trigger', credentials());
-		expect(new Set(second![0].map((i) => importOf(i.json)!.file.batch!.folderName))).toEqual(new Set(['dt=20240103']));
+		expect(new Set(second![0].map((i) => importOf(i.json)!.file.batch!.folderName))).toEqual(
+			new Set(['dt=20240103']),
+		);
 		expect(await poll(workflow, 'Trigger', credentials())).toBeNull();
 	});
 
 	it('a bad file is rejected with the reason when it is read, and the others keep going', async () => {
 		const { bucket, store } = await newBucket();
-		await store.write('px/current/dt=20240101/a.csv.gz', Buffer.from('not gzip at all but named .gz'));
+		await store.write(
+			'px/current/dt=20240101/a.csv.gz',
+			Buffer.from('not gzip at all but named .gz'),
+		);
 		await store.write('px/current/dt=20240101/b.csv.gz', gzip('id\n1\n').subarray(0, 12));
 		await store.write('px/current/dt=20240101/c.csv', 'id\n7\n');
 		await store.write('px/current/dt=20240101/_SUCCESS', '');
 		const workflow = markerWorkflow(bucket, {});
-		const run = await execute(workflow, 'Trigger', (await poll(workflow, 'Trigger', credentials()))!, credentials());
-		const rejected = outputOf(run, 'Field Mapper', 1).map((i) => [String(i.json.key).split('/').pop(), (i.json.reasons as string[]).join()]);
+		const run = await execute(
+			workflow,
+			'Trigger',
+			(await poll(workflow, 'Trigger', credentials()))!,
+			credentials(),
+		);
+		const rejected = outputOf(run, 'Field Mapper', 1).map((i) => [
+			String(i.json.key).split('/').pop(),
+			(i.json.reasons as string[]).join(),
+		]);
 		expect(rejected).toEqual([
 			['a.csv.gz', expect.stringMatching(/Unknown column: 'not gzip at all but named .gz'/)],
 			['b.csv.gz', expect.stringMatching(/gzip data is corrupt or truncated/)],
@@ -222,18 +308,31 @@ describe('S3 CSV Inbound Trigger: marker folders', () => {
 	it('a test run with nothing ready says so', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('px/current/dt=20240101/a.csv', 'id\n1\n');
-		const error = await poll(markerWorkflow(bucket, {}), 'Trigger', credentials(), 'manual').catch((e: Error & { description?: string }) => e);
-		expect(error).toMatchObject({ message: expect.stringMatching(/No ready folder/), description: expect.stringMatching(/^1 folder has no _SUCCESS marker yet, e\.g\. px\/current\/dt=20240101\//) });
+		const error = await poll(markerWorkflow(bucket, {}), 'Trigger', credentials(), 'manual').catch(
+			(e: Error & { description?: string }) => e,
+		);
+		expect(error).toMatchObject({
+			message: expect.stringMatching(/No ready folder/),
+			description: expect.stringMatching(
+				/^1 folder has no _SUCCESS marker yet, e\.g\. px\/current\/dt=20240101\//,
+			),
+		});
 	});
 
 	it('reports a folder whose name is not dt=YYYYMMDD once, and leaves it alone', async () => {
 		const { bucket, store } = await newBucket();
 		await store.write('px/current/daily-2024-01-01/a.csv', 'id\n1\n');
 		await store.write('px/current/daily-2024-01-01/_SUCCESS', '');
-		const n8n = track(new PublishedWorkflow((sd) => markerWorkflow(bucket, sd), 'Trigger', credentials()));
+		const n8n = track(
+			new PublishedWorkflow((sd) => markerWorkflow(bucket, sd), 'Trigger', credentials()),
+		);
 		const first = await captureLogs(async () => await n8n.poll());
 		expect(first.result.emitted).toBeNull();
-		expect(first.logs).toEqual([expect.stringMatching(/^warn: Trigger: Marker folders: s3:\/\/.*\/px\/current\/daily-2024-01-01\/ is not processed: the folder name 'daily-2024-01-01' is not dt=YYYYMMDD/)]);
+		expect(first.logs).toEqual([
+			expect.stringMatching(
+				/^warn: Trigger: Marker folders: s3:\/\/.*\/px\/current\/daily-2024-01-01\/ is not processed: the folder name 'daily-2024-01-01' is not dt=YYYYMMDD/,
+			),
+		]);
 		n8n.advance(16 * MINUTE);
 		const second = await captureLogs(async () => await n8n.poll());
 		expect(second.logs).toEqual([]);

@@ -166,7 +166,10 @@ class Windows1252ToUtf8 extends Transform {
 	}
 }
 
-function translateCsvError(error: CsvError & { lines?: number; record?: unknown[] }, header: string[]): CsvReadError {
+function translateCsvError(
+	error: CsvError & { lines?: number; record?: unknown[] },
+	header: string[],
+): CsvReadError {
 	const line = error.lines;
 	switch (error.code) {
 		case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
@@ -235,7 +238,12 @@ function parserOptions(options: CsvReadOptions): Options {
 	return {
 		delimiter: options.delimiter || ',',
 		bom: true,
-		encoding: encoding === 'utf-8' || encoding === 'windows-1252' ? 'utf8' : encoding === 'latin1' ? 'latin1' : 'utf16le',
+		encoding:
+			encoding === 'utf-8' || encoding === 'windows-1252'
+				? 'utf8'
+				: encoding === 'latin1'
+					? 'latin1'
+					: 'utf16le',
 		record_delimiter: ['\r\n', '\n', '\r'],
 		skip_empty_lines: true,
 		relax_column_count: false,
@@ -329,18 +337,30 @@ export async function readCsvValues(
 			const cause = failure ?? error;
 			if (cause instanceof CsvReadError) throw cause;
 			const e = cause as { code?: string; message?: string };
-			if ((typeof e.code === 'string' && e.code.startsWith('CSV_')) || e.code === 'INVALID_OPENING_QUOTE') {
+			if (
+				(typeof e.code === 'string' && e.code.startsWith('CSV_')) ||
+				e.code === 'INVALID_OPENING_QUOTE'
+			) {
 				throw translateCsvError(cause as CsvError, header ?? []);
 			}
-			if ((typeof e.code === 'string' && e.code.startsWith('Z_')) || /^(unexpected end of file|incorrect header check)/i.test(String(e.message))) {
-				throw new CsvReadError(`the gzip data is corrupt or truncated (${e.message}); upload the file again`, 'BAD_GZIP');
+			if (
+				(typeof e.code === 'string' && e.code.startsWith('Z_')) ||
+				/^(unexpected end of file|incorrect header check)/i.test(String(e.message))
+			) {
+				throw new CsvReadError(
+					`the gzip data is corrupt or truncated (${e.message}); upload the file again`,
+					'BAD_GZIP',
+				);
 			}
 			throw cause;
 		}
 	}
 	if (failure) throw failure;
 	if (!header) {
-		throw new CsvReadError('the file is empty; a header row with the column names is required', 'EMPTY_FILE');
+		throw new CsvReadError(
+			'the file is empty; a header row with the column names is required',
+			'EMPTY_FILE',
+		);
 	}
 	return { header, rows, stoppedEarly };
 }
@@ -350,7 +370,10 @@ export async function readCsvValues(
  * line after the last complete row). A second, slower pass (csv-parse's per-record hook costs
  * about a third more), run only when that error happened, so the first pass stays fast.
  */
-export async function unclosedQuoteLine(source: Readable, options: CsvReadOptions): Promise<number | undefined> {
+export async function unclosedQuoteLine(
+	source: Readable,
+	options: CsvReadOptions,
+): Promise<number | undefined> {
 	let lastRecordLine = 0;
 	const encoding = options.encoding ?? 'utf-8';
 	const parser = parse({
@@ -368,6 +391,8 @@ export async function unclosedQuoteLine(source: Readable, options: CsvReadOption
 		await pipeline([...stages, parser] as unknown as [Readable, NodeJS.WritableStream]);
 		return undefined;
 	} catch (error) {
-		return (error as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' ? lastRecordLine + 1 : undefined;
+		return (error as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED'
+			? lastRecordLine + 1
+			: undefined;
 	}
 }

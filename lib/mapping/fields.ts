@@ -81,18 +81,35 @@ export function fieldsFromJson(value: unknown): FieldDefinition[] {
 		const o = list as Record<string, unknown>;
 		list = o.attributes ?? o.fields ?? o.data ?? [list];
 	}
-	if (!Array.isArray(list)) throw new MappingConfigError('The field definitions JSON must be a list of fields (name and type).');
+	if (!Array.isArray(list))
+		throw new MappingConfigError(
+			'The field definitions JSON must be a list of fields (name and type).',
+		);
 	return list.map((entry, index) => {
 		const e = (entry ?? {}) as Record<string, unknown>;
 		const target = String(e.apiName ?? e.target ?? e.name ?? e.field ?? '').trim();
-		if (!target) throw new MappingConfigError(`Field definition ${index + 1} has no name (apiName, name or target).`);
-		const rawType = String(e.type ?? e.dataType ?? 'string').toLowerCase().replace(/\s+/g, '_');
+		if (!target)
+			throw new MappingConfigError(
+				`Field definition ${index + 1} has no name (apiName, name or target).`,
+			);
+		const rawType = String(e.type ?? e.dataType ?? 'string')
+			.toLowerCase()
+			.replace(/\s+/g, '_');
 		const type = TYPE_ALIASES[rawType];
-		if (!type) throw new MappingConfigError(`Field '${target}' has the type '${String(e.type)}', which is not one of string, number, boolean, date, datetime, crmId.`);
-		const reference = type === 'userReference' || e.userReference === true || e.referenceType === 'user';
+		if (!type)
+			throw new MappingConfigError(
+				`Field '${target}' has the type '${String(e.type)}', which is not one of string, number, boolean, date, datetime, crmId.`,
+			);
+		const reference =
+			type === 'userReference' || e.userReference === true || e.referenceType === 'user';
 		return {
 			target,
-			source: typeof e.source === 'string' && e.source ? e.source : typeof e.column === 'string' && e.column ? e.column : target,
+			source:
+				typeof e.source === 'string' && e.source
+					? e.source
+					: typeof e.column === 'string' && e.column
+						? e.column
+						: target,
 			type: type === 'userReference' ? 'string' : type,
 			required: e.required === true,
 			...(typeof e.dateFormat === 'string' && e.dateFormat ? { dateFormat: e.dateFormat } : {}),
@@ -111,8 +128,12 @@ export function checkDefinitions(fields: FieldDefinition[]): void {
 	}
 	const seen = new Set<string>();
 	for (const f of fields) {
-		if (f.target === '_import') throw new MappingConfigError("'_import' is reserved for the import metadata; choose another target name.");
-		if (seen.has(f.target)) throw new MappingConfigError(`The field '${f.target}' is mapped twice.`);
+		if (f.target === '_import')
+			throw new MappingConfigError(
+				"'_import' is reserved for the import metadata; choose another target name.",
+			);
+		if (seen.has(f.target))
+			throw new MappingConfigError(`The field '${f.target}' is mapped twice.`);
 		seen.add(f.target);
 	}
 }
@@ -146,11 +167,19 @@ export class FieldMapping {
 		readonly options: MapperOptions,
 	) {
 		if (definitions.length === 0 && !(options.keepUnmapped && options.mode === 'lenient')) {
-			throw new MappingConfigError('No fields are defined: add fields, or give the field definitions as JSON (or, in lenient mode, turn on Keep Unmapped Columns).');
+			throw new MappingConfigError(
+				'No fields are defined: add fields, or give the field definitions as JSON (or, in lenient mode, turn on Keep Unmapped Columns).',
+			);
 		}
 		checkDefinitions(definitions);
-		const trueSet = new Set(['true', ...(options.trueValues ?? []).map((v) => v.trim().toLowerCase())]);
-		const falseSet = new Set(['false', ...(options.falseValues ?? []).map((v) => v.trim().toLowerCase())]);
+		const trueSet = new Set([
+			'true',
+			...(options.trueValues ?? []).map((v) => v.trim().toLowerCase()),
+		]);
+		const falseSet = new Set([
+			'false',
+			...(options.falseValues ?? []).map((v) => v.trim().toLowerCase()),
+		]);
 		const patterns = new Map<string, CompiledDatePattern>();
 		const patternFor = (p: string) => {
 			let c = patterns.get(p);
@@ -188,7 +217,8 @@ export class FieldMapping {
 						const t = text.trim();
 						return NUMBER.test(t) ? Number(t) : INVALID;
 					};
-					reason = (text) => `'${text}' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)`;
+					reason = (text) =>
+						`'${text}' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)`;
 					break;
 				case 'boolean':
 					convert = (text) => {
@@ -205,11 +235,14 @@ export class FieldMapping {
 					const compiled = patternFor(pattern);
 					const key = d.type === 'date' ? 'date' : 'dateTime';
 					convert = (text) => compiled.parse(text)?.[key] ?? INVALID;
-					reason = (text) => `'${text}' is not a ${d.type} in the format ${pattern} (expected ${d.type})`;
+					reason = (text) =>
+						`'${text}' is not a ${d.type} in the format ${pattern} (expected ${d.type})`;
 					break;
 				}
 				default:
-					throw new MappingConfigError(`The field '${d.target}' has an unknown type '${String(d.type)}'.`);
+					throw new MappingConfigError(
+						`The field '${d.target}' has an unknown type '${String(d.type)}'.`,
+					);
 			}
 			const required = d.required === true || options.requiredColumns.includes(source);
 			const compiled: CompiledField = { ...d, source, required, convert, reason };
@@ -228,7 +261,8 @@ export class FieldMapping {
 		const problems: MappingProblem[] = [];
 		if (this.options.mode !== 'strict') return problems;
 		for (const column of header) {
-			if (!this.bySource.has(column)) problems.push({ column, reason: `Unknown column: '${column}'` });
+			if (!this.bySource.has(column))
+				problems.push({ column, reason: `Unknown column: '${column}'` });
 		}
 		const present = new Set(header);
 		const required = new Set([
@@ -236,7 +270,8 @@ export class FieldMapping {
 			...this.fields.filter((f) => f.required).map((f) => f.source),
 		]);
 		for (const column of required) {
-			if (!present.has(column)) problems.push({ column, reason: `Missing required column: '${column}'` });
+			if (!present.has(column))
+				problems.push({ column, reason: `Missing required column: '${column}'` });
 		}
 		return problems;
 	}
@@ -245,7 +280,11 @@ export class FieldMapping {
 	 * Maps one row into `fields` (columns that are not mapped are left out). Returns the problems,
 	 * or undefined when every value was read.
 	 */
-	mapRow(record: Record<string, unknown>, row: number, fields: Record<string, unknown> = {}): MappingProblem[] | undefined {
+	mapRow(
+		record: Record<string, unknown>,
+		row: number,
+		fields: Record<string, unknown> = {},
+	): MappingProblem[] | undefined {
 		this.inOrder ??= Int32Array.from(this.fields.keys());
 		return this.mapValues(
 			this.fields.map((f) => record[f.source]),
@@ -267,7 +306,12 @@ export class FieldMapping {
 	 * `mapRow` for a row read as values: field i's text is `values[indexes[i]]` (see
 	 * `columnIndexes`). No object is built for the raw row.
 	 */
-	mapValues(values: readonly unknown[], indexes: Int32Array, row: number, fields: Record<string, unknown> = {}): MappingProblem[] | undefined {
+	mapValues(
+		values: readonly unknown[],
+		indexes: Int32Array,
+		row: number,
+		fields: Record<string, unknown> = {},
+	): MappingProblem[] | undefined {
 		let problems: MappingProblem[] | undefined;
 		const list = this.fields;
 		for (let i = 0; i < list.length; i++) {
@@ -275,13 +319,23 @@ export class FieldMapping {
 			const at = indexes[i];
 			const raw = at === -1 ? undefined : values[at];
 			if (raw === undefined || raw === null || raw === '') {
-				if (f.required) (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': a value is required` });
+				if (f.required)
+					(problems ??= []).push({
+						row,
+						column: f.source,
+						reason: `Row ${row}, column '${f.source}': a value is required`,
+					});
 				else fields[f.target] = null;
 				continue;
 			}
 			const text = typeof raw === 'string' ? raw : String(raw);
 			const value = f.convert(text);
-			if (value === INVALID) (problems ??= []).push({ row, column: f.source, reason: `Row ${row}, column '${f.source}': ${f.reason(text)}` });
+			if (value === INVALID)
+				(problems ??= []).push({
+					row,
+					column: f.source,
+					reason: `Row ${row}, column '${f.source}': ${f.reason(text)}`,
+				});
 			else fields[f.target] = value;
 		}
 		return problems;

@@ -21,11 +21,35 @@ export interface CompiledDatePattern {
 	hasTime: boolean;
 }
 
-type Part = 'year' | 'year2' | 'month' | 'monthName' | 'day' | 'dayOfYear' | 'dayName' | 'hour24' | 'hour12' | 'hour24k' | 'hour11' | 'ampm' | 'minute' | 'second' | 'fraction' | 'offset' | 'ignore';
-
+type Part =
+	| 'year'
+	| 'year2'
+	| 'month'
+	| 'monthName'
+	| 'day'
+	| 'dayOfYear'
+	| 'dayName'
+	| 'hour24'
+	| 'hour12'
+	| 'hour24k'
+	| 'hour11'
+	| 'ampm'
+	| 'minute'
+	| 'second'
+	| 'fraction'
+	| 'offset'
+	| 'ignore';
 
 /** Milliseconds since the epoch of a UTC date and time; years 0-99 are those years, not 19xx. */
-function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+function utcMs(
+	year: number,
+	month: number,
+	day: number,
+	hour = 0,
+	minute = 0,
+	second = 0,
+	ms = 0,
+): number {
 	const at = new Date(Date.UTC(2000, 0, 1, hour, minute, second, ms));
 	at.setUTCFullYear(year, month - 1, day);
 	return at.getTime();
@@ -77,7 +101,8 @@ const MONTHS_LONG = Info.months('long', { locale: 'en' }).map((m) => m.toLowerCa
 const DAY_NAMES = Info.weekdays('long', { locale: 'en' }).map((d) => d.toLowerCase());
 DAY_NAMES.unshift(DAY_NAMES.pop() as string);
 
-const digits = (count: number, max: number) => (count === 1 ? `(\\d{1,${max}})` : `(\\d{${count}})`);
+const digits = (count: number, max: number) =>
+	count === 1 ? `(\\d{1,${max}})` : `(\\d{${count}})`;
 
 export function compileDatePattern(pattern: string): CompiledDatePattern {
 	const tokens = tokenize(pattern);
@@ -86,7 +111,9 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 	const hasHour = ['H', 'h', 'k', 'K'].some((l) => letters.has(l));
 	const warnings: string[] = [];
 	if (letters.has('m') && !hasHour) {
-		warnings.push(`The date format '${pattern}' uses 'mm' (minutes) but no hour: for the month write 'MM'.`);
+		warnings.push(
+			`The date format '${pattern}' uses 'mm' (minutes) but no hour: for the month write 'MM'.`,
+		);
 	}
 	const parts: Token[] = [];
 	let regex = '^';
@@ -101,17 +128,25 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 			case 'y':
 			case 'Y':
 			case 'u':
-				token = count === 2 ? { part: 'year2', regex: '(\\d{2})' } : { part: 'year', regex: count === 1 ? '(\\d{1,4})' : `(\\d{${Math.max(count, 4)}})` };
+				token =
+					count === 2
+						? { part: 'year2', regex: '(\\d{2})' }
+						: { part: 'year', regex: count === 1 ? '(\\d{1,4})' : `(\\d{${Math.max(count, 4)}})` };
 				break;
 			case 'M':
 			case 'L':
-				token = count >= 3 ? { part: 'monthName', regex: '([A-Za-z]+)', width: count } : { part: 'month', regex: digits(count, 2) };
+				token =
+					count >= 3
+						? { part: 'monthName', regex: '([A-Za-z]+)', width: count }
+						: { part: 'month', regex: digits(count, 2) };
 				break;
 			case 'd':
 				token = { part: 'day', regex: digits(count, 2) };
 				break;
 			case 'D':
-				token = hasMonth ? { part: 'day', regex: digits(count, 2) } : { part: 'dayOfYear', regex: digits(count, 3) };
+				token = hasMonth
+					? { part: 'day', regex: digits(count, 2) }
+					: { part: 'dayOfYear', regex: digits(count, 3) };
 				break;
 			case 'H':
 				token = { part: 'hour24', regex: digits(count, 2) };
@@ -148,7 +183,9 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 				token = { part: 'dayName', regex: '([A-Za-z]+)' };
 				break;
 			default:
-				throw new Error(`The date format '${pattern}' uses the letter '${letter}', which is not supported; use y, M, d, H, h, a, m, s, S, X or Z`);
+				throw new Error(
+					`The date format '${pattern}' uses the letter '${letter}', which is not supported; use y, M, d, H, h, a, m, s, S, X or Z`,
+				);
 		}
 		parts.push(token);
 		regex += token.regex;
@@ -253,7 +290,9 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 				}
 				case 'dayName': {
 					const name = value.toLowerCase();
-					const found = DAY_NAMES.findIndex((d) => (name.length === 3 ? d.startsWith(name) : d === name));
+					const found = DAY_NAMES.findIndex((d) =>
+						name.length === 3 ? d.startsWith(name) : d === name,
+					);
 					if (found === -1) return undefined;
 					dayName = found;
 					break;
@@ -274,7 +313,8 @@ export function compileDatePattern(pattern: string): CompiledDatePattern {
 		const daysInMonth = new Date(utcMs(year, month + 1, 0)).getUTCDate();
 		if (day > daysInMonth) return undefined;
 		// A day name must be the date's own (Fri, 2024-02-29 is right; Mon is not).
-		if (dayName !== undefined && new Date(utcMs(year, month, day)).getUTCDay() !== dayName) return undefined;
+		if (dayName !== undefined && new Date(utcMs(year, month, day)).getUTCDay() !== dayName)
+			return undefined;
 		const utc = utcMs(year, month, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 		const stamp = new Date(utc);
 		if (Number.isNaN(stamp.getTime())) return undefined;

@@ -4,7 +4,13 @@ import { CsvReadError, readCsvValues, unclosedQuoteLine } from '../csv/reader';
 import { IMPORT_KEY, type FileReadSettings, type ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import { ReasonList, type FieldMapping } from './fields';
-import { lenientRejectedJson, mapLenientValues, rejectedFileJson, StrictFileCheck, unmappedColumns } from './mapRows';
+import {
+	lenientRejectedJson,
+	mapLenientValues,
+	rejectedFileJson,
+	StrictFileCheck,
+	unmappedColumns,
+} from './mapRows';
 
 export interface MappedFile {
 	/** The file as read: `rows` and `header` set. Every row of the file shares this object. */
@@ -80,7 +86,12 @@ export async function mapCsvFile(
 			}
 			// A file that changed since it was listed (If-Match failed) is not tried again: the next
 			// poll hands on the new version.
-			if (!(error instanceof S3InboundError) || error.code === 'PreconditionFailed' || attempt >= retry.attempts) throw error;
+			if (
+				!(error instanceof S3InboundError) ||
+				error.code === 'PreconditionFailed' ||
+				attempt >= retry.attempts
+			)
+				throw error;
 			await new Promise((resolve) => setTimeout(resolve, retry.delayMs * 2 ** (attempt - 1)));
 		}
 	}
@@ -93,20 +104,31 @@ async function gzipFailure(opened: OpenedFile): Promise<string | undefined> {
 		return undefined;
 	} catch (error) {
 		const e = error as { code?: string; message?: string };
-		if (typeof e.code === 'string' && e.code.startsWith('Z_')) return `the gzip data is corrupt or truncated (${e.message}); upload the file again`;
+		if (typeof e.code === 'string' && e.code.startsWith('Z_'))
+			return `the gzip data is corrupt or truncated (${e.message}); upload the file again`;
 		throw error;
 	}
 }
 
-function unreadable(file: ImportFile, reason: string, options: MapFileOptions, header?: string[]): MappedFile {
+function unreadable(
+	file: ImportFile,
+	reason: string,
+	options: MapFileOptions,
+	header?: string[],
+): MappedFile {
 	const read: ImportFile = { ...file, ...(header ? { header } : {}), error: reason };
 	const reasons = new ReasonList(1);
 	reasons.add(reason);
-	const rejected = options.mapping.options.mode === 'strict' ? [rejectedFileJson(read, reasons, 0)] : [];
+	const rejected =
+		options.mapping.options.mode === 'strict' ? [rejectedFileJson(read, reasons, 0)] : [];
 	return { file: read, valid: [], rejected, unreadable: reason };
 }
 
-async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptions): Promise<MappedFile> {
+async function mapOnce(
+	body: Readable,
+	source: ImportFile,
+	options: MapFileOptions,
+): Promise<MappedFile> {
 	const { mapping, csv } = options;
 	const strict = mapping.options.mode === 'strict';
 	const file: ImportFile = { ...source };
@@ -138,7 +160,8 @@ async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptio
 					return true;
 				}
 				const mapped = mapLenientValues(values, indexes, unmapped, row, mapping);
-				if (mapped.problems) rejected.push(lenientRejectedJson(file, row, mapped.problems, {}, { file, row }));
+				if (mapped.problems)
+					rejected.push(lenientRejectedJson(file, row, mapped.problems, {}, { file, row }));
 				else {
 					mapped.fields[IMPORT_KEY] = { file, row };
 					valid.push(mapped.fields);
@@ -152,23 +175,41 @@ async function mapOnce(body: Readable, source: ImportFile, options: MapFileOptio
 					headerRejected = !check.header(header);
 					return !headerRejected;
 				}
-				unmapped = unmappedColumns(header, mapping, options.keepUnmapped).map((column) => [header.indexOf(column), column] as const);
+				unmapped = unmappedColumns(header, mapping, options.keepUnmapped).map(
+					(column) => [header.indexOf(column), column] as const,
+				);
 				return true;
 			},
 		);
 	} catch (error) {
-		if (error instanceof CsvReadError) return { ...unreadable(source, error.message, options, file.header), unreadableCode: error.code, unreadableLine: error.line };
+		if (error instanceof CsvReadError)
+			return {
+				...unreadable(source, error.message, options, file.header),
+				unreadableCode: error.code,
+				unreadableLine: error.line,
+			};
 		throw error;
 	}
 	if (tooMany) {
-		return unreadable(source, `the file has more than ${csv.maxRows} rows, the most one file may have; split it into several files`, options, file.header);
+		return unreadable(
+			source,
+			`the file has more than ${csv.maxRows} rows, the most one file may have; split it into several files`,
+			options,
+			file.header,
+		);
 	}
 	if (rows === 0 && !headerRejected) {
-		return unreadable(source, 'line 2: the file has a header but no data rows; upload it again with its rows', options, file.header);
+		return unreadable(
+			source,
+			'line 2: the file has a header but no data rows; upload it again with its rows',
+			options,
+			file.header,
+		);
 	}
 	file.rows = rows;
 	if (!check) return { file, valid, rejected };
 	const outcome = check.finish(rows);
-	if (!outcome.passed) return { file, valid: [], rejected: [rejectedFileJson(file, outcome.reasons, rows)] };
+	if (!outcome.passed)
+		return { file, valid: [], rejected: [rejectedFileJson(file, outcome.reasons, rows)] };
 	return { file, valid: outcome.rows, rejected };
 }

@@ -1,4 +1,11 @@
-import { IMPORT_KEY, fileIdentity, fileLabel, importOf, type ImportFile, type ImportMetadata } from '../importMetadata';
+import {
+	IMPORT_KEY,
+	fileIdentity,
+	fileLabel,
+	importOf,
+	type ImportFile,
+	type ImportMetadata,
+} from '../importMetadata';
 import { compileDatePattern } from './javaDate';
 import { ReasonList, type FieldMapping, type MappingProblem } from './fields';
 
@@ -15,14 +22,19 @@ export interface MapResult {
 
 /** Metadata that earlier nodes attached and later ones need: kept on every mapped row. */
 export const MATCH_KEY = '_match';
-const carried = (item: Record<string, unknown>): Record<string, unknown> => (MATCH_KEY in item ? { [MATCH_KEY]: item[MATCH_KEY] } : {});
+const carried = (item: Record<string, unknown>): Record<string, unknown> =>
+	MATCH_KEY in item ? { [MATCH_KEY]: item[MATCH_KEY] } : {};
 
 /** The history column of reference 000: `date`, yyyy-mm-dd. */
 export const HISTORY_COLUMN = 'date';
 const historyDate = compileDatePattern('yyyy-MM-dd');
 
 /** The item that says a whole file was rejected (strict mode) or could not be read, and why. */
-export function rejectedFileJson(file: ImportFile | undefined, reasons: ReasonList, rows: number): Record<string, unknown> {
+export function rejectedFileJson(
+	file: ImportFile | undefined,
+	reasons: ReasonList,
+	rows: number,
+): Record<string, unknown> {
 	return {
 		file: fileLabel(file),
 		key: file?.key,
@@ -73,7 +85,11 @@ export class StrictFileCheck {
 	}
 
 	/** A mapped row, or its problems (which reject the file and drop every row kept so far). */
-	accept(fields: Record<string, unknown>, problems: MappingProblem[] | undefined, source: number): void {
+	accept(
+		fields: Record<string, unknown>,
+		problems: MappingProblem[] | undefined,
+		source: number,
+	): void {
 		if (problems) {
 			for (const p of problems) this.reasons.add(p.reason);
 			this.kept.length = 0;
@@ -85,9 +101,15 @@ export class StrictFileCheck {
 	}
 
 	/** The file's rows (and the input items they came from) when it passed, or its reasons. `rowCount` is the file's row count when known. */
-	finish(rowCount = this.rows): { passed: true; rows: Array<Record<string, unknown>>; sources: number[] } | { passed: false; reasons: ReasonList } {
+	finish(
+		rowCount = this.rows,
+	):
+		| { passed: true; rows: Array<Record<string, unknown>>; sources: number[] }
+		| { passed: false; reasons: ReasonList } {
 		if (rowCount > this.mapping.options.maxRows) {
-			this.reasons.add(`Too many rows: the file has ${rowCount} rows; at most ${this.mapping.options.maxRows} are allowed per file`);
+			this.reasons.add(
+				`Too many rows: the file has ${rowCount} rows; at most ${this.mapping.options.maxRows} are allowed per file`,
+			);
 		}
 		if (this.reasons.count > 0) return { passed: false, reasons: this.reasons };
 		return { passed: true, rows: this.kept, sources: this.sources };
@@ -95,25 +117,41 @@ export class StrictFileCheck {
 }
 
 /** A column lenient mode keeps besides the mapped ones: the history date (checked), or text. */
-function addUnmapped(fields: Record<string, unknown>, problems: string[], row: number, column: string, value: unknown): void {
+function addUnmapped(
+	fields: Record<string, unknown>,
+	problems: string[],
+	row: number,
+	column: string,
+	value: unknown,
+): void {
 	if (column === HISTORY_COLUMN) {
 		if (typeof value !== 'string' || value === '') return;
 		const parsed = historyDate.parse(value);
 		if (parsed) fields[HISTORY_COLUMN] = parsed.date;
-		else problems.push(`Row ${row}, column 'date': '${value}' is not a date in the format yyyy-mm-dd (expected date)`);
+		else
+			problems.push(
+				`Row ${row}, column 'date': '${value}' is not a date in the format yyyy-mm-dd (expected date)`,
+			);
 	} else {
 		fields[column] = value === undefined || value === null ? null : String(value);
 	}
 }
 
-type LenientResult = { fields: Record<string, unknown>; problems?: undefined } | { fields?: undefined; problems: string[] };
+type LenientResult =
+	| { fields: Record<string, unknown>; problems?: undefined }
+	| { fields?: undefined; problems: string[] };
 
 /**
  * Lenient mode (reference 000) for one row: unmapped columns are dropped (or kept as text with
  * `keepUnmapped`), a `date` column (yyyy-mm-dd) is kept as the row's point in time, and a bad
  * value rejects only this row. Returns the mapped fields, or the row's problems.
  */
-export function mapLenientRow(record: Record<string, unknown>, row: number, mapping: FieldMapping, unmapped: readonly string[]): LenientResult {
+export function mapLenientRow(
+	record: Record<string, unknown>,
+	row: number,
+	mapping: FieldMapping,
+	unmapped: readonly string[],
+): LenientResult {
 	const fields: Record<string, unknown> = {};
 	const problems = mapping.mapRow(record, row, fields)?.map((p) => p.reason) ?? [];
 	for (const column of unmapped) addUnmapped(fields, problems, row, column, record[column]);
@@ -123,7 +161,13 @@ export function mapLenientRow(record: Record<string, unknown>, row: number, mapp
 }
 
 /** `mapLenientRow` for a row read as values (see `FieldMapping.mapValues`); `unmapped` holds [position, column]. */
-export function mapLenientValues(values: readonly string[], indexes: Int32Array, unmapped: ReadonlyArray<readonly [number, string]>, row: number, mapping: FieldMapping): LenientResult {
+export function mapLenientValues(
+	values: readonly string[],
+	indexes: Int32Array,
+	unmapped: ReadonlyArray<readonly [number, string]>,
+	row: number,
+	mapping: FieldMapping,
+): LenientResult {
 	const fields: Record<string, unknown> = {};
 	const problems = mapping.mapValues(values, indexes, row, fields)?.map((p) => p.reason) ?? [];
 	for (const [at, column] of unmapped) addUnmapped(fields, problems, row, column, values[at]);
@@ -134,16 +178,38 @@ export function mapLenientValues(values: readonly string[], indexes: Int32Array,
  * The columns of a row that lenient mode keeps besides the mapped ones: the history column when it
  * is not mapped, and, with `keepUnmapped`, every other column.
  */
-export function unmappedColumns(columns: readonly string[], mapping: FieldMapping, keepUnmapped: boolean): string[] {
-	const dateMapped = mapping.fields.some((f) => f.source === HISTORY_COLUMN || f.target === HISTORY_COLUMN);
+export function unmappedColumns(
+	columns: readonly string[],
+	mapping: FieldMapping,
+	keepUnmapped: boolean,
+): string[] {
+	const dateMapped = mapping.fields.some(
+		(f) => f.source === HISTORY_COLUMN || f.target === HISTORY_COLUMN,
+	);
 	return columns.filter(
-		(c) => c !== IMPORT_KEY && c !== MATCH_KEY && !mapping.isMapped(c) && (keepUnmapped ? !(c === HISTORY_COLUMN && dateMapped) : c === HISTORY_COLUMN && !dateMapped),
+		(c) =>
+			c !== IMPORT_KEY &&
+			c !== MATCH_KEY &&
+			!mapping.isMapped(c) &&
+			(keepUnmapped ? !(c === HISTORY_COLUMN && dateMapped) : c === HISTORY_COLUMN && !dateMapped),
 	);
 }
 
-export function lenientRejectedJson(file: ImportFile | undefined, row: number, problems: string[], record: Record<string, unknown>, meta: ImportMetadata | undefined): Record<string, unknown> {
+export function lenientRejectedJson(
+	file: ImportFile | undefined,
+	row: number,
+	problems: string[],
+	record: Record<string, unknown>,
+	meta: ImportMetadata | undefined,
+): Record<string, unknown> {
 	const label = fileLabel(file);
-	return { file: label, row, reasons: problems.map((p) => `${label}: ${p}`), ...carried(record), [IMPORT_KEY]: meta };
+	return {
+		file: label,
+		row,
+		reasons: problems.map((p) => `${label}: ${p}`),
+		...carried(record),
+		[IMPORT_KEY]: meta,
+	};
 }
 
 /**
@@ -170,7 +236,8 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 		const file = meta?.file;
 		const check = new StrictFileCheck(mapping);
 		const first = items[indices[0]];
-		const header = file?.header ?? Object.keys(first).filter((k) => k !== IMPORT_KEY && k !== MATCH_KEY);
+		const header =
+			file?.header ?? Object.keys(first).filter((k) => k !== IMPORT_KEY && k !== MATCH_KEY);
 		if (check.header(header)) {
 			for (let n = 0; n < indices.length; n++) {
 				if (!check.next()) continue;
@@ -186,16 +253,24 @@ export function mapStrict(items: Array<Record<string, unknown>>, mapping: FieldM
 		}
 		const outcome = check.finish(file?.rows ?? indices.length);
 		if (!outcome.passed) {
-			result.rejected.push({ json: rejectedFileJson(file, outcome.reasons, file?.rows ?? indices.length), source: indices[0] });
+			result.rejected.push({
+				json: rejectedFileJson(file, outcome.reasons, file?.rows ?? indices.length),
+				source: indices[0],
+			});
 			continue;
 		}
-		for (let k = 0; k < outcome.rows.length; k++) result.valid.push({ json: outcome.rows[k], source: outcome.sources[k] });
+		for (let k = 0; k < outcome.rows.length; k++)
+			result.valid.push({ json: outcome.rows[k], source: outcome.sources[k] });
 	}
 	return result;
 }
 
 /** Lenient mode over row items (from any node): each row on its own. */
-export function mapLenient(items: Array<Record<string, unknown>>, mapping: FieldMapping, keepUnmapped = false): MapResult {
+export function mapLenient(
+	items: Array<Record<string, unknown>>,
+	mapping: FieldMapping,
+	keepUnmapped = false,
+): MapResult {
 	const result: MapResult = { valid: [], rejected: [] };
 	let lastColumns: string[] | undefined;
 	let lastUnmapped: string[] = [];
@@ -215,7 +290,10 @@ export function mapLenient(items: Array<Record<string, unknown>>, mapping: Field
 		const row = meta?.row ?? i + 1;
 		const mapped = mapLenientRow(item, row, mapping, lastUnmapped);
 		if (mapped.problems) {
-			result.rejected.push({ json: lenientRejectedJson(meta?.file, row, mapped.problems, item, meta), source: i });
+			result.rejected.push({
+				json: lenientRejectedJson(meta?.file, row, mapped.problems, item, meta),
+				source: i,
+			});
 		} else {
 			if (meta) mapped.fields[IMPORT_KEY] = meta;
 			result.valid.push({ json: mapped.fields, source: i });

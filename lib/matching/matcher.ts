@@ -5,7 +5,9 @@ import { KEY_FUNCTIONS, type MatchingType } from './normalise';
 function importUnit(row: Record<string, unknown>): string {
 	const meta = importOf(row);
 	if (!meta) return '';
-	return meta.file.batch ? `batch:${meta.file.batch.bucket}/${meta.file.batch.folder}` : `file:${fileIdentity(meta.file)}`;
+	return meta.file.batch
+		? `batch:${meta.file.batch.bucket}/${meta.file.batch.folder}`
+		: `file:${fileIdentity(meta.file)}`;
 }
 
 export type DirectoryRecord = Record<string, unknown>;
@@ -57,7 +59,8 @@ export interface DirectoryIndex {
 	total: number;
 }
 
-const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+const text = (value: unknown): string =>
+	value === undefined || value === null ? '' : String(value);
 
 const OPERATOR_WORDS: Record<ScopeFilter['operator'], string> = {
 	equals: 'equals',
@@ -72,7 +75,8 @@ function outOfScope(record: DirectoryRecord, scope: AccountScope): string | unde
 	if (scope.statusField && scope.excludedStatuses.length > 0) {
 		const raw = text(record[scope.statusField]).trim();
 		const status = raw.toLowerCase();
-		if (scope.excludedStatuses.some((s) => s.trim().toLowerCase() === status)) return `its ${scope.statusField} is ${raw} (Leave Out by Status)`;
+		if (scope.excludedStatuses.some((s) => s.trim().toLowerCase() === status))
+			return `its ${scope.statusField} is ${raw} (Leave Out by Status)`;
 	}
 	for (const f of scope.filters) {
 		const value = text(record[f.field]);
@@ -96,7 +100,10 @@ function outOfScope(record: DirectoryRecord, scope: AccountScope): string | unde
 				break;
 		}
 		if (!pass) {
-			const needs = f.operator === 'isEmpty' || f.operator === 'isNotEmpty' ? OPERATOR_WORDS[f.operator] : `${OPERATOR_WORDS[f.operator]} '${wanted}'`;
+			const needs =
+				f.operator === 'isEmpty' || f.operator === 'isNotEmpty'
+					? OPERATOR_WORDS[f.operator]
+					: `${OPERATOR_WORDS[f.operator]} '${wanted}'`;
 			return `it is outside the account scope (filter: ${f.field} ${needs}; it has '${value}')`;
 		}
 	}
@@ -104,10 +111,19 @@ function outOfScope(record: DirectoryRecord, scope: AccountScope): string | unde
 }
 
 /** The matching types in the user's words. */
-const MATCHING_WORDS: Record<MatchingType, string> = { crmId: 'CRM ID', name: 'name', domain: 'domain', appId: 'app ID', email: 'email' };
+const MATCHING_WORDS: Record<MatchingType, string> = {
+	crmId: 'CRM ID',
+	name: 'name',
+	domain: 'domain',
+	appId: 'app ID',
+	email: 'email',
+};
 
 /** Indexes the directory once per execution: linear in its size. */
-export function indexDirectory(records: DirectoryRecord[], options: MatcherOptions): DirectoryIndex {
+export function indexDirectory(
+	records: DirectoryRecord[],
+	options: MatcherOptions,
+): DirectoryIndex {
 	const keyOf = KEY_FUNCTIONS[options.matchingType];
 	const byKey = new Map<string, IndexEntry>();
 	const idField = options.directoryIdField;
@@ -169,7 +185,11 @@ export interface MatchResult {
 export class MissingMatchingColumnError extends Error {}
 
 /** Matches rows to directory records: linear in rows plus records. */
-export function matchRows(rows: Array<Record<string, unknown>>, index: DirectoryIndex, options: MatcherOptions): MatchResult {
+export function matchRows(
+	rows: Array<Record<string, unknown>>,
+	index: DirectoryIndex,
+	options: MatcherOptions,
+): MatchResult {
 	const keyOf = KEY_FUNCTIONS[options.matchingType];
 	const result: MatchResult = { matched: [], unmatched: [], ambiguous: [], duplicates: 0 };
 	if (rows.length > 0 && !rows.some((r) => options.matchingColumn in r)) {
@@ -187,7 +207,15 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 		const value = typeof raw === 'string' ? raw : text(raw);
 		const k = keyOf(value);
 		if (!('key' in k)) {
-			result.unmatched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, reason: k.reason } });
+			result.unmatched.push({
+				source: i,
+				match: {
+					entity: options.entity,
+					matchingType: options.matchingType,
+					value,
+					reason: k.reason,
+				},
+			});
 			continue;
 		}
 		const entry = index.byKey.get(k.key);
@@ -209,12 +237,22 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 		if (entry.ambiguous) {
 			result.ambiguous.push({
 				source: i,
-				match: { entity: options.entity, matchingType: options.matchingType, value, key: k.key, reason: `${entry.records.length} ${options.entity}s share this key`, candidates: entry.records },
+				match: {
+					entity: options.entity,
+					matchingType: options.matchingType,
+					value,
+					key: k.key,
+					reason: `${entry.records.length} ${options.entity}s share this key`,
+					candidates: entry.records,
+				},
 			});
 			continue;
 		}
 		// Kept lean: one of these rides on every matched row.
-		result.matched.push({ source: i, match: { entity: options.entity, matchingType: options.matchingType, value, id: entry.id } });
+		result.matched.push({
+			source: i,
+			match: { entity: options.entity, matchingType: options.matchingType, value, id: entry.id },
+		});
 		if (!dedupe) continue;
 		// One row per account (and date) within one import unit: the batch folder (marker imports),
 		// else the file. Two days' folders or two files in one execution never collide.
@@ -229,8 +267,16 @@ export function matchRows(rows: Array<Record<string, unknown>>, index: Directory
 	for (const positions of seen.values()) {
 		if (positions.length < 2) continue;
 		result.duplicates += positions.length;
-		const keep = options.duplicates === 'keepFirst' ? positions[0] : options.duplicates === 'keepLast' ? positions[positions.length - 1] : -1;
-		const rowsOf = positions.length > 10 ? `${positions.length} rows` : `rows ${positions.map((p) => result.matched[p].source + 1).join(', ')}`;
+		const keep =
+			options.duplicates === 'keepFirst'
+				? positions[0]
+				: options.duplicates === 'keepLast'
+					? positions[positions.length - 1]
+					: -1;
+		const rowsOf =
+			positions.length > 10
+				? `${positions.length} rows`
+				: `rows ${positions.map((p) => result.matched[p].source + 1).join(', ')}`;
 		for (const p of positions) {
 			if (p === keep) continue;
 			drop.add(p);

@@ -29,7 +29,8 @@ function unwrapAngleBrackets(value: string): string {
 export function hostOf(value: string): string | undefined {
 	let text = unwrapAngleBrackets(value).trim().toLowerCase();
 	if (!text) return undefined;
-	if (!/^[a-z][a-z0-9+.-]*:\/\//.test(text) && text.includes('@')) text = text.slice(text.lastIndexOf('@') + 1);
+	if (!/^[a-z][a-z0-9+.-]*:\/\//.test(text) && text.includes('@'))
+		text = text.slice(text.lastIndexOf('@') + 1);
 	text = text.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
 	text = text.replace(/^[^@/]*@/, '');
 	text = text.split(/[/?#]/)[0].replace(/:\d+$/, '').replace(/\.$/, '');
@@ -50,13 +51,45 @@ export function domainKey(value: string): MatchKey {
 	if (!host) return { reason: `'${value}' is not a domain, URL or email address` };
 	const registrable = getDomain(host, { allowPrivateDomains: true });
 	if (!registrable) return { reason: `'${value}' has no registrable domain` };
-	if (FREE_MAIL_DOMAINS.has(registrable)) return { reason: `'${registrable}' is a free-mail domain and never identifies an account` };
+	if (FREE_MAIL_DOMAINS.has(registrable))
+		return { reason: `'${registrable}' is a free-mail domain and never identifies an account` };
 	return { key: registrable };
 }
 
 const LEGAL_SUFFIXES = new Set([
-	'inc', 'incorporated', 'llc', 'llp', 'lp', 'ltd', 'limited', 'gmbh', 'mbh', 'ag', 'kg', 'sa', 'sas', 'sarl', 'srl', 'spa',
-	'bv', 'nv', 'plc', 'corp', 'corporation', 'co', 'company', 'pty', 'pte', 'oy', 'ab', 'as', 'aps', 'kk', 'se', 'sl', 'ug',
+	'inc',
+	'incorporated',
+	'llc',
+	'llp',
+	'lp',
+	'ltd',
+	'limited',
+	'gmbh',
+	'mbh',
+	'ag',
+	'kg',
+	'sa',
+	'sas',
+	'sarl',
+	'srl',
+	'spa',
+	'bv',
+	'nv',
+	'plc',
+	'corp',
+	'corporation',
+	'co',
+	'company',
+	'pty',
+	'pte',
+	'oy',
+	'ab',
+	'as',
+	'aps',
+	'kk',
+	'se',
+	'sl',
+	'ug',
 ]);
 
 /** Names: Unicode-normalised, case and punctuation folded, common legal suffixes dropped. */
@@ -74,7 +107,8 @@ export function nameKey(value: string): MatchKey {
 	while (words.length > 1) {
 		const last = words[words.length - 1];
 		const lastTwo = words.length > 2 ? `${words[words.length - 2]}${last}` : '';
-		if (lastTwo && LEGAL_SUFFIXES.has(lastTwo) && words[words.length - 2].length === 1) words.splice(-2, 2);
+		if (lastTwo && LEGAL_SUFFIXES.has(lastTwo) && words[words.length - 2].length === 1)
+			words.splice(-2, 2);
 		else if (LEGAL_SUFFIXES.has(last)) words.pop();
 		else break;
 	}

@@ -59,7 +59,10 @@ export const INVALID_SALESFORCE_CHECKSUM = 'invalid Salesforce ID checksum';
  * could match a different record. IDs of digits only are not Salesforce IDs and compare exactly.
  */
 export function crmIdKey(value: string): MatchKey {
-	const id = value.length > 0 && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32) ? value.trim() : value;
+	const id =
+		value.length > 0 && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32)
+			? value.trim()
+			: value;
 	if (!id) return { reason: 'the CRM ID is empty' };
 	if (/^\d+$/.test(id)) return { key: `id:${id}` };
 	if (id.length === 15 && alphanumeric(id)) return { key: `sf:${id}` };
@@ -69,4 +72,3 @@ export function crmIdKey(value: string): MatchKey {
 	}
 	return { key: `id:${id}` };
 }
-

@@ -20,7 +20,12 @@ export interface CallbackResponse {
  * resolves with any HTTP answer, rejects on network errors and timeouts. In the nodes this is
  * n8n's `httpRequestWithAuthentication` with the Import Status Callback API credential.
  */
-export type PostJson = (request: { url: string; body: CallbackBody; headers: Record<string, string>; timeoutMs: number }) => Promise<CallbackResponse>;
+export type PostJson = (request: {
+	url: string;
+	body: CallbackBody;
+	headers: Record<string, string>;
+	timeoutMs: number;
+}) => Promise<CallbackResponse>;
 
 export interface CallbackRequest {
 	url: string;
@@ -64,7 +69,10 @@ function retryable(status: number): boolean {
  * and 5xx are retried with bounded backoff (honouring Retry-After up to the cap); other answers are
  * not retried in this run. Never throws: the result says what happened, without the API key.
  */
-export async function sendCallback(request: CallbackRequest, post: PostJson): Promise<CallbackResult> {
+export async function sendCallback(
+	request: CallbackRequest,
+	post: PostJson,
+): Promise<CallbackResult> {
 	let attempts = 0;
 	let last: CallbackResult = { delivered: false, attempts: 0 };
 	while (attempts < Math.max(1, request.maxAttempts)) {
@@ -79,12 +87,21 @@ export async function sendCallback(request: CallbackRequest, post: PostJson): Pr
 			});
 			const status = response.statusCode;
 			if (status >= 200 && status < 300) return { delivered: true, attempts, status };
-			last = { delivered: false, attempts, status, error: `the endpoint answered ${status} ${response.statusMessage ?? ''}`.trim() };
+			last = {
+				delivered: false,
+				attempts,
+				status,
+				error: `the endpoint answered ${status} ${response.statusMessage ?? ''}`.trim(),
+			};
 			if (!retryable(status)) return last;
 			const retryAfter = Number(response.headers?.['retry-after']);
 			if (Number.isFinite(retryAfter) && retryAfter > 0) wait = Math.min(30_000, retryAfter * 1000);
 		} catch (error) {
-			last = { delivered: false, attempts, error: `could not reach the endpoint: ${unreachableReason(error, request.timeoutMs)}` };
+			last = {
+				delivered: false,
+				attempts,
+				error: `could not reach the endpoint: ${unreachableReason(error, request.timeoutMs)}`,
+			};
 		}
 		if (attempts < request.maxAttempts) await sleep(wait);
 	}
@@ -95,6 +112,7 @@ export async function sendCallback(request: CallbackRequest, post: PostJson): Pr
 export function unreachableReason(error: unknown, timeoutMs: number): string {
 	const code = networkCode(error);
 	const text = `${(error as Error)?.message ?? ''} ${code ?? ''}`;
-	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout|TimeoutError/i.test(text)) return `no answer within ${timeoutMs} ms`;
+	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout|TimeoutError/i.test(text))
+		return `no answer within ${timeoutMs} ms`;
 	return code ?? (error as Error)?.message ?? String(error);
 }

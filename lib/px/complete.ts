@@ -70,7 +70,10 @@ export interface SkippedBatch {
 	skipped: string;
 }
 
-export async function readJournal(store: S3Store, batch: Pick<ImportBatch, 'processedFolder' | 'markerLastModified'>): Promise<BatchJournal | undefined> {
+export async function readJournal(
+	store: S3Store,
+	batch: Pick<ImportBatch, 'processedFolder' | 'markerLastModified'>,
+): Promise<BatchJournal | undefined> {
 	const found = await readJournalVersion(store, batch);
 	return found && !found.stale ? found.journal : undefined;
 }
@@ -85,7 +88,11 @@ async function readJournalVersion(
 	try {
 		const journal = JSON.parse(read.text) as BatchJournal;
 		// A journal left from an earlier upload of the same date does not belong to this one.
-		const stale = Boolean(journal.markerLastModified && batch.markerLastModified && journal.markerLastModified !== batch.markerLastModified);
+		const stale = Boolean(
+			journal.markerLastModified &&
+			batch.markerLastModified &&
+			journal.markerLastModified !== batch.markerLastModified,
+		);
 		return { journal, etag: read.etag, stale };
 	} catch {
 		return { etag: read.etag, stale: true };
@@ -120,21 +127,38 @@ export async function completeBatch(
 	// A run that decided the batch itself finds another run's journal: that run owns the batch.
 	// (A run handed the batch to resume it, with no outcome of its own, completes it.)
 	if (journal && outcome) {
-		return { skipped: `another run (attempt ${journal.attempt ?? '?'}, decided at ${journal.decidedAt}) owns this batch folder; this run did nothing to it` };
+		return {
+			skipped: `another run (attempt ${journal.attempt ?? '?'}, decided at ${journal.decidedAt}) owns this batch folder; this run did nothing to it`,
+		};
 	}
 	const resumed = journal !== undefined;
 	if (!journal) {
-		if (!outcome) throw new Error(`${batch.folder} was handed on to be completed, but ${journalKey} is gone; it will be imported again at the next poll`);
+		if (!outcome)
+			throw new Error(
+				`${batch.folder} was handed on to be completed, but ${journalKey} is gone; it will be imported again at the next poll`,
+			);
 		// The marker must still be the one this batch was handed on for.
 		const marker = await store.head(batch.markerKey);
-		if (!marker) return { skipped: `the marker ${batch.markerKey} is gone: another run completed this batch folder; this run did nothing to it` };
-		if (batch.markerLastModified && marker.lastModified?.toISOString() !== batch.markerLastModified) {
-			return { skipped: `the marker ${batch.markerKey} was written again after this batch was handed on (a new upload); this run did nothing to the folder, which is imported anew` };
+		if (!marker)
+			return {
+				skipped: `the marker ${batch.markerKey} is gone: another run completed this batch folder; this run did nothing to it`,
+			};
+		if (
+			batch.markerLastModified &&
+			marker.lastModified?.toISOString() !== batch.markerLastModified
+		) {
+			return {
+				skipped: `the marker ${batch.markerKey} was written again after this batch was handed on (a new upload); this run did nothing to the folder, which is imported anew`,
+			};
 		}
 		// What the customer closed with the marker: objects written up to the marker's second.
 		const closedAt = marker.lastModified?.getTime() ?? Number.POSITIVE_INFINITY;
 		const files = (await store.listObjects(batch.folder))
-			.filter((o) => o.key !== batch.markerKey && (o.lastModified === undefined || o.lastModified.getTime() <= closedAt))
+			.filter(
+				(o) =>
+					o.key !== batch.markerKey &&
+					(o.lastModified === undefined || o.lastModified.getTime() <= closedAt),
+			)
 			.map((o) => ({ key: o.key, etag: batch.dataFileEtags?.[o.key] ?? o.etag }));
 		const dataFiles = [...batch.dataFiles].sort().join('\n');
 		journal = {
@@ -145,8 +169,15 @@ export async function completeBatch(
 			markerLastModified: batch.markerLastModified,
 			success: outcome.success,
 			status: outcome.status,
-			callback: { folder_path: batch.processedFolder.replace(/\/$/, ''), success: outcome.success, message: outcome.message },
-			idempotencyKey: createHash('sha256').update(`${store.bucket}\n${batch.folder}\n${batch.markerLastModified ?? ''}\n${dataFiles}`).digest('hex').slice(0, 32),
+			callback: {
+				folder_path: batch.processedFolder.replace(/\/$/, ''),
+				success: outcome.success,
+				message: outcome.message,
+			},
+			idempotencyKey: createHash('sha256')
+				.update(`${store.bucket}\n${batch.folder}\n${batch.markerLastModified ?? ''}\n${dataFiles}`)
+				.digest('hex')
+				.slice(0, 32),
 			decidedAt: new Date().toISOString(),
 			attempt: batch.attempt,
 			claim: randomUUID(),
@@ -157,7 +188,9 @@ export async function completeBatch(
 		// this upload, written meanwhile by another run, means that run owns the batch.
 		const meanwhile = await readJournalVersion(store, batch);
 		if (meanwhile && !meanwhile.stale) {
-			return { skipped: `another run (attempt ${meanwhile.journal?.attempt ?? '?'}, decided at ${meanwhile.journal?.decidedAt ?? '?'}) owns this batch folder; this run did nothing to it` };
+			return {
+				skipped: `another run (attempt ${meanwhile.journal?.attempt ?? '?'}, decided at ${meanwhile.journal?.decidedAt ?? '?'}) owns this batch folder; this run did nothing to it`,
+			};
 		}
 		if (meanwhile) await store.deleteIfMatch(journalKey, meanwhile.etag);
 		if (!(await store.writeIfAbsent(journalKey, JSON.stringify(journal, null, 2)))) {
@@ -169,22 +202,36 @@ export async function completeBatch(
 		// Claimed only after another run had closed the batch (it moves the marker before it removes
 		// its journal): the marker is gone now, so give the claim back and do nothing.
 		const stillThere = await store.head(batch.markerKey);
-		if (!stillThere || (batch.markerLastModified && stillThere.lastModified?.toISOString() !== batch.markerLastModified)) {
+		if (
+			!stillThere ||
+			(batch.markerLastModified &&
+				stillThere.lastModified?.toISOString() !== batch.markerLastModified)
+		) {
 			await store.delete(journalKey);
-			return { skipped: `the marker ${batch.markerKey} is gone: another run completed this batch folder; this run did nothing to it` };
+			return {
+				skipped: `the marker ${batch.markerKey} is gone: another run completed this batch folder; this run did nothing to it`,
+			};
 		}
 	}
 	let moved = 0;
 	const inFolder = await store.listObjects(batch.folder);
-	const decided = journal.files ?? inFolder.filter((o) => o.key !== batch.markerKey).map((o) => ({ key: o.key, etag: '' }));
+	const decided =
+		journal.files ??
+		inFolder.filter((o) => o.key !== batch.markerKey).map((o) => ({ key: o.key, etag: '' }));
 	const decidedKeys = new Set(decided.map((f) => f.key));
 	const leftInCurrent: string[] = [];
 	for (const file of decided) {
-		const result = await store.move(file.key, processedKeyFor(file.key, batch.folder, batch.processedFolder), file.etag || undefined);
+		const result = await store.move(
+			file.key,
+			processedKeyFor(file.key, batch.folder, batch.processedFolder),
+			file.etag || undefined,
+		);
 		if (result === 'changed') leftInCurrent.push(file.key);
 		else moved++;
 	}
-	for (const object of inFolder) if (object.key !== batch.markerKey && !decidedKeys.has(object.key)) leftInCurrent.push(object.key);
+	for (const object of inFolder)
+		if (object.key !== batch.markerKey && !decidedKeys.has(object.key))
+			leftInCurrent.push(object.key);
 	const note =
 		leftInCurrent.length === 0
 			? ''
@@ -199,7 +246,9 @@ export async function completeBatch(
 		const before = journal.pendingCallback;
 		const pending: PendingCallback = {
 			since: before?.since ?? new Date(now).toISOString(),
-			giveUpAt: before?.giveUpAt ?? new Date(now + (options.callbackRetryLimitMs ?? 24 * 3_600_000)).toISOString(),
+			giveUpAt:
+				before?.giveUpAt ??
+				new Date(now + (options.callbackRetryLimitMs ?? 24 * 3_600_000)).toISOString(),
 			retryAt: '',
 			runs: (before?.runs ?? 0) + 1,
 			attempts: (before?.attempts ?? 0) + callback.attempts,
@@ -207,17 +256,35 @@ export async function completeBatch(
 		};
 		pending.retryAt = new Date(now + callbackRetryDelayMs(pending.runs)).toISOString();
 		if (now < Date.parse(pending.giveUpAt)) {
-			await store.write(journalKey, JSON.stringify({ ...journal, pendingCallback: pending }, null, 2));
+			await store.write(
+				journalKey,
+				JSON.stringify({ ...journal, pendingCallback: pending }, null, 2),
+			);
 			return { journal, resumed, moved, callback, leftInCurrent, callbackPending: pending };
 		}
 		callbackGaveUp = pending;
 	}
 	// The marker goes last, and only the one decided on: a marker written again is a new upload.
-	const marker = inFolder.find((o) => o.key === batch.markerKey) ?? (await store.head(batch.markerKey));
-	if (marker && (!journal.markerLastModified || marker.lastModified?.toISOString() === journal.markerLastModified)) {
-		await store.move(batch.markerKey, processedKeyFor(batch.markerKey, batch.folder, batch.processedFolder));
+	const marker =
+		inFolder.find((o) => o.key === batch.markerKey) ?? (await store.head(batch.markerKey));
+	if (
+		marker &&
+		(!journal.markerLastModified ||
+			marker.lastModified?.toISOString() === journal.markerLastModified)
+	) {
+		await store.move(
+			batch.markerKey,
+			processedKeyFor(batch.markerKey, batch.folder, batch.processedFolder),
+		);
 		moved++;
 	}
 	await store.delete(journalKey);
-	return { journal, resumed, moved, callback, leftInCurrent, ...(callbackGaveUp ? { callbackGaveUp } : {}) };
+	return {
+		journal,
+		resumed,
+		moved,
+		callback,
+		leftInCurrent,
+		...(callbackGaveUp ? { callbackGaveUp } : {}),
+	};
 }

@@ -36,7 +36,14 @@ export class BatchCollector {
 		if (meta.file.key === batch.markerKey) return { batch: tally };
 		let file = tally.files.get(meta.file.key);
 		if (!file) {
-			file = { key: meta.file.key, delivered: 0, failed: 0, rejectedRows: 0, reasons: [], destinationErrors: [] };
+			file = {
+				key: meta.file.key,
+				delivered: 0,
+				failed: 0,
+				rejectedRows: 0,
+				reasons: [],
+				destinationErrors: [],
+			};
 			tally.files.set(meta.file.key, file);
 		}
 		if (meta.file.rows !== undefined) file.expected = meta.file.rows;
@@ -55,7 +62,8 @@ export class BatchCollector {
 		const t = this.tally(meta);
 		if (t?.file) {
 			t.file.failed++;
-			if (t.file.destinationErrors.length < 20) t.file.destinationErrors.push(`${baseName(t.file.key)} row ${meta.row}: ${message}`);
+			if (t.file.destinationErrors.length < 20)
+				t.file.destinationErrors.push(`${baseName(t.file.key)} row ${meta.row}: ${message}`);
 		}
 		return t !== undefined;
 	}
@@ -73,7 +81,12 @@ export class BatchCollector {
 			return true;
 		}
 		if (meta.row > 0) t.file.rejectedRows++;
-		for (const r of reasons) t.file.reasons.push(r.startsWith(baseName(t.file.key)) || r.startsWith('s3://') ? r : `${baseName(t.file.key)}: ${r}`);
+		for (const r of reasons)
+			t.file.reasons.push(
+				r.startsWith(baseName(t.file.key)) || r.startsWith('s3://')
+					? r
+					: `${baseName(t.file.key)}: ${r}`,
+			);
 		return true;
 	}
 
@@ -102,7 +115,10 @@ export interface BatchOutcome {
 	missing: number;
 }
 
-const block = (title: string, lines: string[]) => (lines.length === 0 ? [] : [`${title}:[`, ...lines.map((l, i) => `       ${l}${i < lines.length - 1 ? ',' : ''}`), ']']);
+const block = (title: string, lines: string[]) =>
+	lines.length === 0
+		? []
+		: [`${title}:[`, ...lines.map((l, i) => `       ${l}${i < lines.length - 1 ? ',' : ''}`), ']'];
 
 /**
  * SUCCESS only when every data file of the folder passed validation and every one of its rows
@@ -129,12 +145,17 @@ export function decideOutcome(tally: BatchTally): BatchOutcome {
 		if (file.reasons.length > 0 && file.rejectedRows === 0) rejectedFiles++;
 		parsing.push(...file.reasons);
 		destination.push(...file.destinationErrors);
-		if (file.failed > file.destinationErrors.length) destination.push(`${baseName(key)}: ${file.failed - file.destinationErrors.length} more rows failed`);
+		if (file.failed > file.destinationErrors.length)
+			destination.push(
+				`${baseName(key)}: ${file.failed - file.destinationErrors.length} more rows failed`,
+			);
 		if (file.reasons.length === 0 && file.expected !== undefined) {
 			const gone = file.expected - file.delivered - file.failed - file.rejectedRows;
 			if (gone > 0) {
 				missing += gone;
-				missingLines.push(`${baseName(key)}: ${gone} of ${file.expected} rows did not reach the status writer`);
+				missingLines.push(
+					`${baseName(key)}: ${gone} of ${file.expected} rows did not reach the status writer`,
+				);
 			}
 		}
 	}
@@ -148,5 +169,13 @@ export function decideOutcome(tally: BatchTally): BatchOutcome {
 				`${uploaded} records were uploaded`,
 			];
 	const message = lines.join('\n');
-	return { success, status: `${success ? 'SUCCESS' : 'ERROR'}\n${message}\n`, message, uploaded, failed, rejectedFiles, missing };
+	return {
+		success,
+		status: `${success ? 'SUCCESS' : 'ERROR'}\n${message}\n`,
+		message,
+		uploaded,
+		failed,
+		rejectedFiles,
+		missing,
+	};
 }

@@ -89,7 +89,7 @@ export function credentialProvider(settings: S3ConnectionSettings): AwsCredentia
 			const masterCredentials =
 				settings.assumeRoleWith === 'defaultChain'
 					? fromNodeProviderChain()
-					: (async () => staticKeys(settings)) as AwsCredentialIdentityProvider;
+					: ((async () => staticKeys(settings)) as AwsCredentialIdentityProvider);
 			return cachedProvider(
 				fromTemporaryCredentials({
 					masterCredentials,

@@ -129,19 +129,31 @@ export function describeS3Error(
 		case 'RequestTimeout':
 		case 'ServiceUnavailable':
 		case 'InternalError':
-			return make(`S3 is busy (${code}) while trying to ${verb} ${target}`, 'This is temporary; the next run tries again.', true);
+			return make(
+				`S3 is busy (${code}) while trying to ${verb} ${target}`,
+				'This is temporary; the next run tries again.',
+				true,
+			);
 		case 'PreconditionFailed':
-			return make(`${target} changed while it was being processed`, 'The next run picks up the new version.', true);
+			return make(
+				`${target} changed while it was being processed`,
+				'The next run picks up the new version.',
+				true,
+			);
 	}
 	if (status === 403) {
-		return make(`Access denied: this identity may not ${verb} ${target}`, 'Check the IAM and bucket policies.');
+		return make(
+			`Access denied: this identity may not ${verb} ${target}`,
+			'Check the IAM and bucket policies.',
+		);
 	}
 	if (status === 404) {
 		return make(`Not found: ${target}`, 'Check the bucket name and path.');
 	}
-	const networkish = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|socket hang up|aborted/i.test(
-		`${code} ${message}`,
-	);
+	const networkish =
+		/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|socket hang up|aborted/i.test(
+			`${code} ${message}`,
+		);
 	if (networkish || (status !== undefined && status >= 500)) {
 		return make(
 			`Could not reach S3 to ${verb} ${target}: ${code}`,

@@ -63,7 +63,11 @@ export class S3Store {
 	) {}
 
 	/** Every page of a listing under `prefix`; with a delimiter, sub-folders come as `folders`. */
-	async *listPages(prefix: string, delimiter?: string, pageSize?: number): AsyncGenerator<S3ListPage> {
+	async *listPages(
+		prefix: string,
+		delimiter?: string,
+		pageSize?: number,
+	): AsyncGenerator<S3ListPage> {
 		let continuationToken: string | undefined;
 		do {
 			let page;
@@ -103,7 +107,9 @@ export class S3Store {
 	/** The object's size and ETag, or undefined when there is no such object. */
 	async head(key: string): Promise<S3ObjectInfo | undefined> {
 		try {
-			const result = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }));
+			const result = await this.client.send(
+				new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+			);
 			const checksums: Array<[string, string | undefined]> = [
 				['CRC64NVME', result.ChecksumCRC64NVME],
 				['CRC32C', result.ChecksumCRC32C],
@@ -119,10 +125,19 @@ export class S3Store {
 				lastModified: result.LastModified,
 				...(result.ServerSideEncryption ? { encryption: result.ServerSideEncryption } : {}),
 				...(result.SSECustomerAlgorithm ? { sseCustomer: true } : {}),
-				...(checksum ? { checksum: { algorithm: checksum[0], value: checksum[1] as string, ...(result.ChecksumType ? { type: result.ChecksumType } : {}) } } : {}),
+				...(checksum
+					? {
+							checksum: {
+								algorithm: checksum[0],
+								value: checksum[1] as string,
+								...(result.ChecksumType ? { type: result.ChecksumType } : {}),
+							},
+						}
+					: {}),
 			};
 		} catch (error) {
-			const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+			const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+				?.httpStatusCode;
 			if (status === 404) return undefined;
 			throw describeS3Error(error, 'head', this.bucket, key);
 		}
@@ -146,7 +161,14 @@ export class S3Store {
 			throw describeS3Error(error, 'read', this.bucket, key);
 		}
 		const stream = result.Body as Readable | undefined;
-		if (!stream) throw new S3InboundError(`s3://${this.bucket}/${key} has no body`, 'Upload the file again.', 'EmptyBody', this.bucket, key);
+		if (!stream)
+			throw new S3InboundError(
+				`s3://${this.bucket}/${key} has no body`,
+				'Upload the file again.',
+				'EmptyBody',
+				this.bucket,
+				key,
+			);
 		const wrapped = (async function* (bucket: string) {
 			try {
 				for await (const chunk of stream) yield chunk as Buffer;
@@ -167,10 +189,20 @@ export class S3Store {
 		};
 	}
 
-	async write(key: string, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): Promise<S3ObjectInfo> {
+	async write(
+		key: string,
+		body: string | Buffer,
+		contentType = 'text/plain; charset=utf-8',
+	): Promise<S3ObjectInfo> {
 		try {
 			const result = await this.client.send(
-				new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: Buffer.byteLength(body) }),
+				new PutObjectCommand({
+					Bucket: this.bucket,
+					Key: key,
+					Body: body,
+					ContentType: contentType,
+					ContentLength: Buffer.byteLength(body),
+				}),
 			);
 			return { key, size: Buffer.byteLength(body), etag: cleanEtag(result.ETag) };
 		} catch (error) {
@@ -182,16 +214,32 @@ export class S3Store {
 	 * Writes only if no object has the key (a conditional write, `If-None-Match: *`): the one way
 	 * two writers cannot both win. Returns false when the key exists.
 	 */
-	async writeIfAbsent(key: string, body: string, contentType = 'application/json'): Promise<boolean> {
+	async writeIfAbsent(
+		key: string,
+		body: string,
+		contentType = 'application/json',
+	): Promise<boolean> {
 		try {
 			await this.client.send(
-				new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: Buffer.byteLength(body), IfNoneMatch: '*' }),
+				new PutObjectCommand({
+					Bucket: this.bucket,
+					Key: key,
+					Body: body,
+					ContentType: contentType,
+					ContentLength: Buffer.byteLength(body),
+					IfNoneMatch: '*',
+				}),
 			);
 			return true;
 		} catch (error) {
 			const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
 			// 412: it exists. 409 ConditionalRequestConflict: another conditional write to it is in flight.
-			if (e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409 || e.name === 'PreconditionFailed') return false;
+			if (
+				e.$metadata?.httpStatusCode === 412 ||
+				e.$metadata?.httpStatusCode === 409 ||
+				e.name === 'PreconditionFailed'
+			)
+				return false;
 			throw describeS3Error(error, 'write', this.bucket, key);
 		}
 	}
@@ -221,11 +269,23 @@ export class S3Store {
 	 */
 	async deleteIfMatch(key: string, etag: string): Promise<boolean> {
 		try {
-			await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: `"${etag.replace(/"/g, '')}"` }));
+			await this.client.send(
+				new DeleteObjectCommand({
+					Bucket: this.bucket,
+					Key: key,
+					IfMatch: `"${etag.replace(/"/g, '')}"`,
+				}),
+			);
 			return true;
 		} catch (error) {
 			const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-			if (e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 404 || e.name === 'PreconditionFailed' || e.name === 'NoSuchKey') return false;
+			if (
+				e.$metadata?.httpStatusCode === 412 ||
+				e.$metadata?.httpStatusCode === 404 ||
+				e.name === 'PreconditionFailed' ||
+				e.name === 'NoSuchKey'
+			)
+				return false;
 			throw describeS3Error(error, 'delete', this.bucket, key);
 		}
 	}
@@ -246,11 +306,23 @@ export class S3Store {
 	 */
 	/** Moves an object; with `expectedEtag`, only that version (another one is left where it is: `changed`). */
 	async move(fromKey: string, toKey: string, expectedEtag?: string): Promise<MoveOutcome> {
-		if (fromKey === toKey) throw new S3InboundError(`Cannot move s3://${this.bucket}/${fromKey} onto itself`, 'Choose another destination.', 'SameKey', this.bucket, fromKey);
+		if (fromKey === toKey)
+			throw new S3InboundError(
+				`Cannot move s3://${this.bucket}/${fromKey} onto itself`,
+				'Choose another destination.',
+				'SameKey',
+				this.bucket,
+				fromKey,
+			);
 		const source = await this.head(fromKey);
 		if (!source) {
 			if (await this.head(toKey)) return 'alreadyMoved';
-			throw describeS3Error({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }, 'copy', this.bucket, fromKey);
+			throw describeS3Error(
+				{ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } },
+				'copy',
+				this.bucket,
+				fromKey,
+			);
 		}
 		if (expectedEtag && source.etag !== expectedEtag) return 'changed';
 		let copyEtag: string;

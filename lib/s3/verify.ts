@@ -6,7 +6,12 @@ import type { S3ObjectInfo } from './store';
  * AWS documents ETags that are not digests, and a copy gets an ETag of its own.
  */
 export function etagIsMd5(object: S3ObjectInfo): boolean {
-	return /^[0-9a-f]{32}$/.test(object.etag) && !object.sseCustomer && object.encryption !== 'aws:kms' && object.encryption !== 'aws:kms:dsse';
+	return (
+		/^[0-9a-f]{32}$/.test(object.etag) &&
+		!object.sseCustomer &&
+		object.encryption !== 'aws:kms' &&
+		object.encryption !== 'aws:kms:dsse'
+	);
 }
 
 /**
@@ -18,11 +23,16 @@ export function etagIsMd5(object: S3ObjectInfo): boolean {
  * - else (SSE-KMS, SSE-C, multipart) the copy present is the one the copy request made (its ETag
  *   is the one CopyObject answered): the ETag alone says nothing about the bytes there.
  */
-export function copyVerified(source: S3ObjectInfo, copy: S3ObjectInfo | undefined, copyResultEtag: string): boolean {
+export function copyVerified(
+	source: S3ObjectInfo,
+	copy: S3ObjectInfo | undefined,
+	copyResultEtag: string,
+): boolean {
 	if (!copy || copy.size !== source.size) return false;
 	const a = source.checksum;
 	const b = copy.checksum;
-	if (a && b && a.algorithm === b.algorithm && a.type !== 'COMPOSITE' && b.type !== 'COMPOSITE') return a.value === b.value;
+	if (a && b && a.algorithm === b.algorithm && a.type !== 'COMPOSITE' && b.type !== 'COMPOSITE')
+		return a.value === b.value;
 	if (etagIsMd5(source)) return copy.etag === source.etag;
 	return copyResultEtag === '' || copy.etag === copyResultEtag;
 }

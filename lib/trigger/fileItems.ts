@@ -1,5 +1,11 @@
 import { CsvReadError, readCsv, type CsvRecord } from '../csv/reader';
-import { IMPORT_KEY, fileLabel, type FileReadSettings, type ImportBatch, type ImportFile } from '../importMetadata';
+import {
+	IMPORT_KEY,
+	fileLabel,
+	type FileReadSettings,
+	type ImportBatch,
+	type ImportFile,
+} from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
 
@@ -8,7 +14,12 @@ import type { S3ObjectInfo, S3Store } from '../s3/store';
  * exact version (bucket, key, ETag) that the reading node opens, and how to read it; the top-level
  * fields repeat the essentials for people reading the execution.
  */
-export function fileItem(bucket: string, object: S3ObjectInfo, csv: FileReadSettings, batch?: ImportBatch): Record<string, unknown> {
+export function fileItem(
+	bucket: string,
+	object: S3ObjectInfo,
+	csv: FileReadSettings,
+	batch?: ImportBatch,
+): Record<string, unknown> {
 	const file: ImportFile = {
 		bucket,
 		key: object.key,
@@ -31,7 +42,12 @@ export function fileItem(bucket: string, object: S3ObjectInfo, csv: FileReadSett
  * A test run's look into a file: its header and first rows, read from the exact version listed.
  * The rest of the file is not downloaded (the stream is closed).
  */
-export async function sampleFile(store: S3Store, object: S3ObjectInfo, csv: FileReadSettings, rows: number): Promise<{ header?: string[]; sample: CsvRecord[]; error?: string }> {
+export async function sampleFile(
+	store: S3Store,
+	object: S3ObjectInfo,
+	csv: FileReadSettings,
+	rows: number,
+): Promise<{ header?: string[]; sample: CsvRecord[]; error?: string }> {
 	const sample: CsvRecord[] = [];
 	try {
 		const opened = await store.open(object.key, { ifMatch: object.etag });
@@ -42,7 +58,8 @@ export async function sampleFile(store: S3Store, object: S3ObjectInfo, csv: File
 		return { header: result.header, sample };
 	} catch (error) {
 		if (error instanceof CsvReadError) return { sample, error: error.message };
-		if (error instanceof S3InboundError) return { sample, error: `${error.message}. ${error.hint}` };
+		if (error instanceof S3InboundError)
+			return { sample, error: `${error.message}. ${error.hint}` };
 		throw error;
 	}
 }

@@ -5,9 +5,15 @@ import type { S3ObjectInfo } from '../s3/store';
 
 /** "bucket/sub/folders", as reference 001 writes it, split into the bucket and a key prefix. */
 export function splitBucketPath(bucketPath: string): { bucket: string; prefix: string } {
-	const cleaned = bucketPath.trim().replace(/^s3:\/\//i, '').replace(/^\/+|\/+$/g, '');
+	const cleaned = bucketPath
+		.trim()
+		.replace(/^s3:\/\//i, '')
+		.replace(/^\/+|\/+$/g, '');
 	const [bucket, ...rest] = cleaned.split('/');
-	if (!bucket) throw new Error('The bucket is empty: enter the bucket name, optionally followed by /sub/folders.');
+	if (!bucket)
+		throw new Error(
+			'The bucket is empty: enter the bucket name, optionally followed by /sub/folders.',
+		);
 	return { bucket, prefix: rest.filter(Boolean).join('/') };
 }
 
@@ -17,7 +23,8 @@ export function joinFolders(...parts: string[]): string {
 		.flatMap((p) => p.split('/'))
 		.filter((p) => p !== '' && p !== '.')
 		.join('/');
-	if (joined.split('/').includes('..')) throw new Error(`A folder path may not contain '..': ${parts.join('/')}`);
+	if (joined.split('/').includes('..'))
+		throw new Error(`A folder path may not contain '..': ${parts.join('/')}`);
 	return joined ? `${joined}/` : '';
 }
 
@@ -26,8 +33,14 @@ export function parseBatchFolderName(name: string): { date: string } | { error: 
 	const match = /^dt=(\d{4})(\d{2})(\d{2})$/.exec(name);
 	if (!match) return { error: `the folder name '${name}' is not dt=YYYYMMDD` };
 	const [, y, m, d] = match;
-	const date = DateTime.fromObject({ year: Number(y), month: Number(m), day: Number(d) }, { zone: 'utc' });
-	if (!date.isValid) return { error: `the folder name '${name}' is not a valid date (${y}-${m}-${d} does not exist)` };
+	const date = DateTime.fromObject(
+		{ year: Number(y), month: Number(m), day: Number(d) },
+		{ zone: 'utc' },
+	);
+	if (!date.isValid)
+		return {
+			error: `the folder name '${name}' is not a valid date (${y}-${m}-${d} does not exist)`,
+		};
 	return { date: `${y}${m}${d}` };
 }
 
@@ -100,13 +113,15 @@ export class CurrentListingBuilder {
 		if (inside === this.markerName) {
 			listing.markerKey = object.key;
 			listing.markerLastModified = object.lastModified;
-		}
-		else if (this.isDataFile(inside)) listing.dataFiles.push(object);
+		} else if (this.isDataFile(inside)) listing.dataFiles.push(object);
 	}
 
 	build(): CurrentListing {
-		const folders = [...this.byFolder.values()].sort((a, b) => (a.folderName < b.folderName ? -1 : a.folderName > b.folderName ? 1 : 0));
-		for (const f of folders) f.dataFiles.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+		const folders = [...this.byFolder.values()].sort((a, b) =>
+			a.folderName < b.folderName ? -1 : a.folderName > b.folderName ? 1 : 0,
+		);
+		for (const f of folders)
+			f.dataFiles.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 		return { folders, strays: [...this.strays] };
 	}
 }
@@ -156,10 +171,20 @@ export interface PlanOptions {
  * Leases stop a folder being handed to a second run while the first may still be going; a
  * folder still under current/ once its lease has run out is handed on again.
  */
-export function planMarkerFolders(listing: CurrentListing, previous: MarkerState | undefined, options: PlanOptions): MarkerPlan {
+export function planMarkerFolders(
+	listing: CurrentListing,
+	previous: MarkerState | undefined,
+	options: PlanOptions,
+): MarkerPlan {
 	const leases = previous?.leases ?? {};
 	const nextLeases: Record<string, Lease> = {};
-	const plan: MarkerPlan = { ready: [], leased: [], waiting: [], unrecognised: [], state: { leases: nextLeases } };
+	const plan: MarkerPlan = {
+		ready: [],
+		leased: [],
+		waiting: [],
+		unrecognised: [],
+		state: { leases: nextLeases },
+	};
 	const base = joinFolders(options.baseFolder);
 	for (const folder of listing.folders) {
 		const parsed = parseBatchFolderName(folder.folderName);
@@ -192,13 +217,19 @@ export function planMarkerFolders(listing: CurrentListing, previous: MarkerState
 				date,
 				processedFolder: `${base}processed/${date}/`,
 				markerKey: folder.markerKey,
-				...(folder.markerLastModified ? { markerLastModified: folder.markerLastModified.toISOString() } : {}),
+				...(folder.markerLastModified
+					? { markerLastModified: folder.markerLastModified.toISOString() }
+					: {}),
 				dataFiles: folder.dataFiles.map((f) => f.key),
 				dataFileEtags: Object.fromEntries(folder.dataFiles.map((f) => [f.key, f.etag])),
 				attempt,
-				...('error' in parsed ? { error: `${parsed.error}; rename the folder to a real date` } : {}),
+				...('error' in parsed
+					? { error: `${parsed.error}; rename the folder to a real date` }
+					: {}),
 				...(folder.dataFiles.length === 0 && !('error' in parsed)
-					? { error: `no data files next to the marker in ${folder.folder}; upload the data files before the marker` }
+					? {
+							error: `no data files next to the marker in ${folder.folder}; upload the data files before the marker`,
+						}
 					: {}),
 			},
 		});

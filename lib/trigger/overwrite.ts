@@ -44,11 +44,28 @@ function stable(value: unknown): unknown {
 
 /** A fingerprint of the import configuration: the parameters of every node downstream of the trigger. */
 export function configFingerprint(
-	nodes: Array<{ name: string; type: string; typeVersion: number; disabled?: boolean; parameters?: unknown }>,
+	nodes: Array<{
+		name: string;
+		type: string;
+		typeVersion: number;
+		disabled?: boolean;
+		parameters?: unknown;
+	}>,
 	own: unknown,
 ): string {
 	const described = [...nodes]
 		.sort((a, b) => (a.name < b.name ? -1 : 1))
-		.map((n) => stable({ name: n.name, type: n.type, typeVersion: n.typeVersion, disabled: n.disabled ?? false, parameters: n.parameters ?? {} }));
-	return createHash('sha256').update(JSON.stringify([stable(own), described])).digest('hex').slice(0, 32);
+		.map((n) =>
+			stable({
+				name: n.name,
+				type: n.type,
+				typeVersion: n.typeVersion,
+				disabled: n.disabled ?? false,
+				parameters: n.parameters ?? {},
+			}),
+		);
+	return createHash('sha256')
+		.update(JSON.stringify([stable(own), described]))
+		.digest('hex')
+		.slice(0, 32);
 }

@@ -1,9 +1,20 @@
 import { types } from 'node:util';
 
-import { IMPORT_KEY, type FileReadSettings, type ImportBatch, type ImportFile } from '../importMetadata';
+import {
+	IMPORT_KEY,
+	type FileReadSettings,
+	type ImportBatch,
+	type ImportFile,
+} from '../importMetadata';
 import { readJournal } from '../px/complete';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
-import { CurrentListingBuilder, joinFolders, planMarkerFolders, splitBucketPath, type MarkerState } from './markerFolders';
+import {
+	CurrentListingBuilder,
+	joinFolders,
+	planMarkerFolders,
+	splitBucketPath,
+	type MarkerState,
+} from './markerFolders';
 import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
 import { fileItem, sampleFile } from './fileItems';
 
@@ -76,7 +87,11 @@ const SCHEDULE_SLACK_MS = 30_000;
 function due(state: TriggerState, now: number, intervalMs: number, everyPoll?: boolean): boolean {
 	if (everyPoll) return true;
 	if (state.retryAt !== undefined) return now >= state.retryAt;
-	return intervalMs <= 0 || state.lastCheck === undefined || now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS;
+	return (
+		intervalMs <= 0 ||
+		state.lastCheck === undefined ||
+		now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS
+	);
 }
 
 /** Folders (bucket/prefix) being handed on by a poll in this process right now. */
@@ -101,12 +116,18 @@ function problemItem(file: ImportFile): Record<string, unknown> {
  * durable poll cursors n8n discards a thrown poll's state and backs off by itself, so a lasting
  * fault is reported at each of n8n's backoff retries instead of once.)
  */
-export async function withRetrySchedule(o: Common, check: () => Promise<PollResult>): Promise<PollResult> {
+export async function withRetrySchedule(
+	o: Common,
+	check: () => Promise<PollResult>,
+): Promise<PollResult> {
 	if (o.manual) return await check();
 	try {
 		const result = await check();
 		if (result.notDue) return result;
-		if (o.state.failures) o.warn(`The check succeeds again after ${o.state.failures === 1 ? '1 failed check' : `${o.state.failures} failed checks`}.`);
+		if (o.state.failures)
+			o.warn(
+				`The check succeeds again after ${o.state.failures === 1 ? '1 failed check' : `${o.state.failures} failed checks`}.`,
+			);
 		delete o.state.failures;
 		delete o.state.failingSince;
 		delete o.state.retryAt;
@@ -117,10 +138,15 @@ export async function withRetrySchedule(o: Common, check: () => Promise<PollResu
 		o.state.failures = failures;
 		o.state.failingSince ??= o.now;
 		// Version 2 retries at the next poll (n8n's Poll Times); version 1 after 1, 2, 4... minutes.
-		if (!o.everyPoll) o.state.retryAt = o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
+		if (!o.everyPoll)
+			o.state.retryAt =
+				o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
 		const e = error as Error & { hint?: string };
 		const since = new Date(o.state.failingSince).toISOString();
-		const next = o.state.retryAt === undefined ? 'at the next poll' : `at ${new Date(o.state.retryAt).toISOString()}`;
+		const next =
+			o.state.retryAt === undefined
+				? 'at the next poll'
+				: `at ${new Date(o.state.retryAt).toISOString()}`;
 		// A passing fault (network, throttling, 5xx, an expiring session) may clear by itself; one
 		// that needs the user (no such bucket, access denied, a wrong key) is reported at once.
 		const transient = (error as { transient?: unknown }).transient === true;
@@ -141,7 +167,13 @@ export interface SingleFileOptions extends Common {
 	bucket: string;
 	key: string;
 	importEveryCheck: boolean;
-	downstream: Array<{ name: string; type: string; typeVersion: number; disabled?: boolean; parameters?: unknown }>;
+	downstream: Array<{
+		name: string;
+		type: string;
+		typeVersion: number;
+		disabled?: boolean;
+		parameters?: unknown;
+	}>;
 	ownParameters: unknown;
 }
 
@@ -150,8 +182,15 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 	const { bucket } = splitBucketPath(o.bucket);
 	const key = o.key.replace(/^\/+/, '');
 	const configHash = configFingerprint(o.downstream, o.ownParameters);
-	const mappingChanged = o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
-	if (!o.manual && !o.activated && !mappingChanged && !due(o.state, o.now, o.intervalMs, o.everyPoll)) return { items: [], notDue: true };
+	const mappingChanged =
+		o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
+	if (
+		!o.manual &&
+		!o.activated &&
+		!mappingChanged &&
+		!due(o.state, o.now, o.intervalMs, o.everyPoll)
+	)
+		return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const store = o.storeFor(bucket);
@@ -178,10 +217,20 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 }
 
 /** A test run shows the first file's header and first rows next to the file item. */
-async function withSample(store: S3Store, item: Record<string, unknown>, object: S3ObjectInfo, o: Common): Promise<Record<string, unknown>> {
+async function withSample(
+	store: S3Store,
+	item: Record<string, unknown>,
+	object: S3ObjectInfo,
+	o: Common,
+): Promise<Record<string, unknown>> {
 	if (!o.manual || !o.read.sampleRows) return item;
 	const { header, sample, error } = await sampleFile(store, object, o.read.csv, o.read.sampleRows);
-	return { ...item, ...(header ? { header } : {}), sample, ...(error ? { sampleError: error } : {}) };
+	return {
+		...item,
+		...(header ? { header } : {}),
+		sample,
+		...(error ? { sampleError: error } : {}),
+	};
 }
 
 export interface MarkerFolderOptions extends Common {
@@ -199,7 +248,13 @@ export interface MarkerFolderOptions extends Common {
 /** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
 export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
 	const started = Date.now();
-	if (!o.manual && !o.activated && !o.state.marker?.backlog && !due(o.state, o.now, o.intervalMs, o.everyPoll)) return { items: [], notDue: true };
+	if (
+		!o.manual &&
+		!o.activated &&
+		!o.state.marker?.backlog &&
+		!due(o.state, o.now, o.intervalMs, o.everyPoll)
+	)
+		return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
 	const { bucket, prefix } = splitBucketPath(o.bucketPath);
@@ -208,7 +263,8 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 	const store = o.storeFor(bucket);
 
 	const builder = new CurrentListingBuilder(currentPrefix, o.markerName, o.patterns);
-	for await (const page of store.listPages(currentPrefix)) for (const object of page.objects) builder.add(object);
+	for await (const page of store.listPages(currentPrefix))
+		for (const object of page.objects) builder.add(object);
 	const listing = builder.build();
 
 	const plan = planMarkerFolders(listing, o.manual ? undefined : o.state.marker, {
@@ -224,11 +280,17 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 		const stillThere = new Set<string>();
 		for (const { folder, reason } of plan.unrecognised) {
 			stillThere.add(folder);
-			if (!reported.has(folder)) o.warn(`Marker folders: s3://${bucket}/${folder} is not processed: ${reason}. Rename it to dt=YYYYMMDD.`);
+			if (!reported.has(folder))
+				o.warn(
+					`Marker folders: s3://${bucket}/${folder} is not processed: ${reason}. Rename it to dt=YYYYMMDD.`,
+				);
 		}
 		for (const stray of listing.strays) {
 			stillThere.add(stray);
-			if (!reported.has(stray)) o.warn(`Marker folders: s3://${bucket}/${stray} is directly under current/, outside any dt=YYYYMMDD folder, and is not processed.`);
+			if (!reported.has(stray))
+				o.warn(
+					`Marker folders: s3://${bucket}/${stray} is directly under current/, outside any dt=YYYYMMDD folder, and is not processed.`,
+				);
 		}
 		plan.state.reported = [...stillThere].slice(0, 1000);
 	}
@@ -239,7 +301,8 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 	const ready = plan.ready.filter(({ batch }) => !foldersInFlight.has(`${bucket}/${batch.folder}`));
 	for (const { batch } of plan.ready) {
 		if (ready.some((r) => r.batch === batch)) continue;
-		if (previousLeases[batch.folder]) plan.state.leases[batch.folder] = previousLeases[batch.folder];
+		if (previousLeases[batch.folder])
+			plan.state.leases[batch.folder] = previousLeases[batch.folder];
 		else delete plan.state.leases[batch.folder];
 	}
 	const claimed = ready.map(({ batch }) => `${bucket}/${batch.folder}`);
@@ -259,7 +322,10 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 			const batchItems = await batchItemsOf(store, folder.dataFiles, batch, o);
 			if ('waitUntil' in batchItems) {
 				// Leased until then, so it is not looked at again before (nor counted as handed on).
-				plan.state.leases[folder.folder] = { until: batchItems.waitUntil, attempt: previousLeases[folder.folder]?.attempt ?? 0 };
+				plan.state.leases[folder.folder] = {
+					until: batchItems.waitUntil,
+					attempt: previousLeases[folder.folder]?.attempt ?? 0,
+				};
 				continue;
 			}
 			handed++;
@@ -270,7 +336,8 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 		// Nothing is handed on: give the folders back, so the next poll tries them again.
 		if (!o.manual) {
 			for (const { batch } of ready) {
-				if (previousLeases[batch.folder]) plan.state.leases[batch.folder] = previousLeases[batch.folder];
+				if (previousLeases[batch.folder])
+					plan.state.leases[batch.folder] = previousLeases[batch.folder];
 				else delete plan.state.leases[batch.folder];
 			}
 		}
@@ -299,12 +366,21 @@ async function batchItemsOf(
 	batch: ImportBatch,
 	o: MarkerFolderOptions,
 ): Promise<Array<Record<string, unknown>> | { waitUntil: number }> {
-	const fileFor = (key: string, error?: string): ImportFile => ({ bucket: batch.bucket, key, etag: '', size: 0, batch, ...(error ? { error } : {}) });
+	const fileFor = (key: string, error?: string): ImportFile => ({
+		bucket: batch.bucket,
+		key,
+		etag: '',
+		size: 0,
+		batch,
+		...(error ? { error } : {}),
+	});
 	// A journaled batch only needs completing, even when its data files have already moved on.
 	const journal = o.manual ? undefined : await readJournal(store, batch);
 	if (journal) {
 		// Its callback waits for its next try: handed on then, not before.
-		const retryAt = journal.pendingCallback ? Date.parse(journal.pendingCallback.retryAt) : Number.NaN;
+		const retryAt = journal.pendingCallback
+			? Date.parse(journal.pendingCallback.retryAt)
+			: Number.NaN;
 		if (retryAt > o.now) return { waitUntil: retryAt };
 		delete batch.error;
 		batch.resume = true;

@@ -8,7 +8,13 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { indexDirectory, matchRows, MissingMatchingColumnError, type MatcherOptions, type ScopeFilter } from '../../lib/matching/matcher';
+import {
+	indexDirectory,
+	matchRows,
+	MissingMatchingColumnError,
+	type MatcherOptions,
+	type ScopeFilter,
+} from '../../lib/matching/matcher';
 import type { MatchingType } from '../../lib/matching/normalise';
 
 export class AccountMatcher implements INodeType {
@@ -20,7 +26,8 @@ export class AccountMatcher implements INodeType {
 		version: 1,
 		subtitle:
 			'={{ ($parameter["entity"] === "stakeholder" ? "Stakeholders by " : "Accounts by ") + ({ crmId: "CRM ID", name: "name", domain: "domain", appId: "app ID", email: "email" })[$parameter["entity"] === "stakeholder" ? $parameter["stakeholderMatchingType"] : $parameter["accountMatchingType"]] }}',
-		description: 'Matches imported rows to accounts or stakeholders by CRM ID, name, domain, app ID or email; one row per account',
+		description:
+			'Matches imported rows to accounts or stakeholders by CRM ID, name, domain, app ID or email; one row per account',
 		defaults: { name: 'Account Matcher' },
 		inputs: [
 			{ type: NodeConnectionTypes.Main, displayName: 'Rows' },
@@ -87,7 +94,8 @@ export class AccountMatcher implements INodeType {
 				type: 'string',
 				default: 'crmId',
 				required: true,
-				description: 'The field of the Directory items compared with the Matching Property (the same CRM ID, name, domain, app ID or email)',
+				description:
+					'The field of the Directory items compared with the Matching Property (the same CRM ID, name, domain, app ID or email)',
 			},
 			{
 				displayName: 'Directory Field to Return',
@@ -95,20 +103,31 @@ export class AccountMatcher implements INodeType {
 				type: 'string',
 				default: 'id',
 				required: true,
-				description: 'The field of the matched Directory item whose value is attached to the matched row in _match (your system’s account or stakeholder ID)',
+				description:
+					'The field of the matched Directory item whose value is attached to the matched row in _match (your system’s account or stakeholder ID)',
 			},
 			{
 				displayName: 'Duplicates',
 				name: 'duplicates',
 				type: 'options',
 				options: [
-					{ name: 'Reject All', value: 'rejectAll', description: 'Every row of a duplicated account goes to Unmatched' },
+					{
+						name: 'Reject All',
+						value: 'rejectAll',
+						description: 'Every row of a duplicated account goes to Unmatched',
+					},
 					{ name: 'Keep First', value: 'keepFirst' },
 					{ name: 'Keep Last', value: 'keepLast' },
-					{ name: 'Keep All', value: 'keepAll', description: 'Rows are not one per account (e.g. users that belong to accounts): keep every matched row' },
+					{
+						name: 'Keep All',
+						value: 'keepAll',
+						description:
+							'Rows are not one per account (e.g. users that belong to accounts): keep every matched row',
+					},
 				],
 				default: 'rejectAll',
-				description: 'What to do when several rows are for the same account (and the same date, when rows have a date column)',
+				description:
+					'What to do when several rows are for the same account (and the same date, when rows have a date column)',
 			},
 			{
 				displayName: 'Account Scope',
@@ -158,7 +177,8 @@ export class AccountMatcher implements INodeType {
 				name: 'excludeStatuses',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to leave out accounts whose status is in a list (by default Churned and Prospect): their rows go to Unmatched, saying so',
+				description:
+					'Whether to leave out accounts whose status is in a list (by default Churned and Prospect): their rows go to Unmatched, saying so',
 				displayOptions: { show: { entity: ['account'] } },
 			},
 			{
@@ -181,7 +201,8 @@ export class AccountMatcher implements INodeType {
 				name: 'dateColumn',
 				type: 'string',
 				default: 'date',
-				description: 'With this column in the rows, duplicates are counted per account and date (history loads)',
+				description:
+					'With this column in the rows, duplicates are counted per account and date (history loads)',
 			},
 		],
 	};
@@ -190,21 +211,35 @@ export class AccountMatcher implements INodeType {
 		const rows = this.getInputData(0);
 		const directory = this.getInputData(1) ?? [];
 		const entity = this.getNodeParameter('entity', 0) as 'account' | 'stakeholder';
-		const excludeStatuses = entity === 'account' && (this.getNodeParameter('excludeStatuses', 0, false) as boolean);
-		const scope = entity === 'account' ? (this.getNodeParameter('scope', 0, 'all') as string) : 'all';
+		const excludeStatuses =
+			entity === 'account' && (this.getNodeParameter('excludeStatuses', 0, false) as boolean);
+		const scope =
+			entity === 'account' ? (this.getNodeParameter('scope', 0, 'all') as string) : 'all';
 		const options: MatcherOptions = {
 			entity,
-			matchingType: this.getNodeParameter(entity === 'account' ? 'accountMatchingType' : 'stakeholderMatchingType', 0) as MatchingType,
+			matchingType: this.getNodeParameter(
+				entity === 'account' ? 'accountMatchingType' : 'stakeholderMatchingType',
+				0,
+			) as MatchingType,
 			matchingColumn: (this.getNodeParameter('matchingColumn', 0) as string).trim(),
 			directoryKeyField: (this.getNodeParameter('directoryKeyField', 0) as string).trim(),
 			directoryIdField: (this.getNodeParameter('directoryIdField', 0) as string).trim(),
 			duplicates: this.getNodeParameter('duplicates', 0) as MatcherOptions['duplicates'],
 			dateColumn: (this.getNodeParameter('dateColumn', 0, 'date') as string).trim(),
 			scope: {
-				filters: scope === 'filter' ? (((this.getNodeParameter('filters', 0, {}) as { filter?: ScopeFilter[] }).filter ?? []) as ScopeFilter[]) : [],
-				statusField: excludeStatuses ? (this.getNodeParameter('statusField', 0) as string) : undefined,
+				filters:
+					scope === 'filter'
+						? (((this.getNodeParameter('filters', 0, {}) as { filter?: ScopeFilter[] }).filter ??
+								[]) as ScopeFilter[])
+						: [],
+				statusField: excludeStatuses
+					? (this.getNodeParameter('statusField', 0) as string)
+					: undefined,
 				excludedStatuses: excludeStatuses
-					? String(this.getNodeParameter('excludedStatuses', 0)).split(',').map((s) => s.trim()).filter(Boolean)
+					? String(this.getNodeParameter('excludedStatuses', 0))
+							.split(',')
+							.map((s) => s.trim())
+							.filter(Boolean)
 					: [],
 			},
 		};
@@ -213,13 +248,23 @@ export class AccountMatcher implements INodeType {
 				description: 'Enter the CSV column that holds the identity, e.g. salesforce_id.',
 			});
 		}
-		const index = indexDirectory(directory.map((d) => d.json), options);
+		const index = indexDirectory(
+			directory.map((d) => d.json),
+			options,
+		);
 		let result;
 		try {
-			result = matchRows(rows.map((r) => r.json), index, options);
+			result = matchRows(
+				rows.map((r) => r.json),
+				index,
+				options,
+			);
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), error as Error, {
-				description: error instanceof MissingMatchingColumnError ? undefined : 'The rows could not be matched.',
+				description:
+					error instanceof MissingMatchingColumnError
+						? undefined
+						: 'The rows could not be matched.',
 			});
 		}
 		const summary = `${index.inScope} of ${index.total} ${entity}s in scope; ${result.matched.length} rows matched, ${result.unmatched.length} unmatched, ${result.ambiguous.length} ambiguous, ${result.duplicates} duplicates`;

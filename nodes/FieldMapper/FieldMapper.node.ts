@@ -13,8 +13,20 @@ import {
 
 import { decodeGzipIfNeeded } from '../../lib/csv/decompress';
 import type { CsvEncoding } from '../../lib/csv/reader';
-import { fileLabel, importOf, isFileToRead, type FileReadSettings, type ImportFile } from '../../lib/importMetadata';
-import { FieldMapping, fieldsFromJson, ReasonList, type FieldDefinition, type FieldType } from '../../lib/mapping/fields';
+import {
+	fileLabel,
+	importOf,
+	isFileToRead,
+	type FileReadSettings,
+	type ImportFile,
+} from '../../lib/importMetadata';
+import {
+	FieldMapping,
+	fieldsFromJson,
+	ReasonList,
+	type FieldDefinition,
+	type FieldType,
+} from '../../lib/mapping/fields';
 import { mapCsvFile, type MappedFile } from '../../lib/mapping/mapFile';
 import { mapLenient, mapStrict, problemJson, rejectedFileJson } from '../../lib/mapping/mapRows';
 import { STAIRCASE_ACCOUNT_FIELDS } from '../../lib/mapping/presets';
@@ -64,7 +76,12 @@ const FIELD_VALUES: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Boolean', value: 'boolean' },
-			{ name: 'CRM ID', value: 'crmId', description: 'Text checked like a CRM ID: an 18-character Salesforce ID must have a valid checksum' },
+			{
+				name: 'CRM ID',
+				value: 'crmId',
+				description:
+					'Text checked like a CRM ID: an 18-character Salesforce ID must have a valid checksum',
+			},
 			{ name: 'Date', value: 'date' },
 			{ name: 'Date and Time', value: 'datetime' },
 			{ name: 'Number', value: 'number' },
@@ -72,7 +89,8 @@ const FIELD_VALUES: INodeProperties[] = [
 			{
 				name: 'User Reference (Not Importable)',
 				value: 'userReference',
-				description: 'A field that refers to a user, such as the account owner: S3 import cannot fill it, so the node refuses it until you remove it',
+				description:
+					'A field that refers to a user, such as the account owner: S3 import cannot fill it, so the node refuses it until you remove it',
 			},
 		],
 		default: 'string',
@@ -83,7 +101,8 @@ const FIELD_VALUES: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'default format',
-		description: 'Java-style pattern for this field; empty uses the Default Date Format below the list',
+		description:
+			'Java-style pattern for this field; empty uses the Default Date Format below the list',
 		displayOptions: { show: { type: ['date', 'datetime'] } },
 	},
 	// Before the Type option existed, a switch; kept so that such a field is still refused.
@@ -115,12 +134,14 @@ const INPUT_OPTIONS = [
 	{
 		name: 'Files From the S3 CSV Inbound Trigger',
 		value: 's3Files',
-		description: 'Each item names a file in S3; the node reads it as a stream and outputs its mapped rows',
+		description:
+			'Each item names a file in S3; the node reads it as a stream and outputs its mapped rows',
 	},
 	{
 		name: 'CSV Files in Binary Data',
 		value: 'binary',
-		description: 'CSV files (plain or gzipped) from any node: HTTP Request, Read Files from Disk, an email attachment, the S3 node',
+		description:
+			'CSV files (plain or gzipped) from any node: HTTP Request, Read Files from Disk, an email attachment, the S3 node',
 	},
 	{ name: 'Rows', value: 'rows', description: 'One item per row, from any node' },
 ];
@@ -140,12 +161,20 @@ export class FieldMapper implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle: '={{$parameter["mode"] === "strict" ? "Strict" : "Lenient"}}',
-		description: 'Maps CSV columns to typed fields, and validates them strictly (marker imports) or leniently (overwrite imports)',
+		description:
+			'Maps CSV columns to typed fields, and validates them strictly (marker imports) or leniently (overwrite imports)',
 		defaults: { name: 'Field Mapper' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Valid', 'Rejected'],
-		credentials: [{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest', displayOptions: { show: { input: ['s3Files'] } } }],
+		credentials: [
+			{
+				name: 's3InboundAwsApi',
+				required: true,
+				testedBy: 's3InboundAwsApiTest',
+				displayOptions: { show: { input: ['s3Files'] } },
+			},
+		],
 		properties: [
 			{
 				displayName: 'Input',
@@ -183,12 +212,14 @@ export class FieldMapper implements INodeType {
 					{
 						name: 'Lenient (Overwrite Imports)',
 						value: 'lenient',
-						description: 'Unmapped columns are dropped; a row with a bad value is rejected on its own; a date column (yyyy-mm-dd) is kept',
+						description:
+							'Unmapped columns are dropped; a row with a bad value is rejected on its own; a date column (yyyy-mm-dd) is kept',
 					},
 					{
 						name: 'Strict (Marker Imports)',
 						value: 'strict',
-						description: 'Every column must be known, ID is required, every value must parse: any problem rejects the whole file',
+						description:
+							'Every column must be known, ID is required, every value must parse: any problem rejects the whole file',
 					},
 				],
 				default: 'lenient',
@@ -223,10 +254,15 @@ export class FieldMapper implements INodeType {
 				displayName: 'Staircase Account Fields',
 				name: 'staircaseFields',
 				type: 'fixedCollection',
-				typeOptions: { multipleValues: true, sortable: true, fixedCollection: { layout: 'inline' } },
+				typeOptions: {
+					multipleValues: true,
+					sortable: true,
+					fixedCollection: { layout: 'inline' },
+				},
 				placeholder: 'Add Field',
 				default: { field: presetRows(STAIRCASE_ACCOUNT_FIELDS) },
-				description: 'The account fields of a Staircase integration. Owner is a user reference, which S3 import cannot fill: remove it. Add your own fields here too.',
+				description:
+					'The account fields of a Staircase integration. Owner is a user reference, which S3 import cannot fill: remove it. Add your own fields here too.',
 				displayOptions: { show: { fieldsFrom: ['staircase'] } },
 				options: [{ displayName: 'Field', name: 'field', values: FIELD_VALUES }],
 			},
@@ -234,7 +270,11 @@ export class FieldMapper implements INodeType {
 				displayName: 'Fields',
 				name: 'fields',
 				type: 'fixedCollection',
-				typeOptions: { multipleValues: true, sortable: true, fixedCollection: { layout: 'inline' } },
+				typeOptions: {
+					multipleValues: true,
+					sortable: true,
+					fixedCollection: { layout: 'inline' },
+				},
 				placeholder: 'Add Field',
 				default: {},
 				displayOptions: { show: { fieldsFrom: ['node', 'both'] } },
@@ -261,7 +301,7 @@ export class FieldMapper implements INodeType {
 				type: 'string',
 				default: 'yyyy-MM-dd',
 				description:
-					'Java-style pattern for date fields that have no Date Format of their own, e.g. YYYYMMDD or yyyy-MM-dd\'T\'HH:mm:ssX. Month is MM; mm is minutes.',
+					"Java-style pattern for date fields that have no Date Format of their own, e.g. YYYYMMDD or yyyy-MM-dd'T'HH:mm:ssX. Month is MM; mm is minutes.",
 			},
 			{
 				displayName: 'Options',
@@ -271,8 +311,22 @@ export class FieldMapper implements INodeType {
 				default: {},
 				options: [
 					allowBareQuotesOption({ show: { '/input': ['binary'] } }),
-					{ displayName: 'Also False', name: 'falseValues', type: 'string', default: '', placeholder: 'no, n, 0', description: 'Comma-separated spellings accepted as false, besides "false" in any case' },
-					{ displayName: 'Also True', name: 'trueValues', type: 'string', default: '', placeholder: 'yes, y, 1', description: 'Comma-separated spellings accepted as true, besides "true" in any case' },
+					{
+						displayName: 'Also False',
+						name: 'falseValues',
+						type: 'string',
+						default: '',
+						placeholder: 'no, n, 0',
+						description: 'Comma-separated spellings accepted as false, besides "false" in any case',
+					},
+					{
+						displayName: 'Also True',
+						name: 'trueValues',
+						type: 'string',
+						default: '',
+						placeholder: 'yes, y, 1',
+						description: 'Comma-separated spellings accepted as true, besides "true" in any case',
+					},
 					{
 						displayName: 'Delimiter',
 						name: 'delimiter',
@@ -295,17 +349,26 @@ export class FieldMapper implements INodeType {
 						name: 'keepUnmapped',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to keep the columns no field maps, as text. With no fields defined, every column comes through as it is.',
+						description:
+							'Whether to keep the columns no field maps, as text. With no fields defined, every column comes through as it is.',
 						displayOptions: { show: { '/mode': ['lenient'] } },
 					},
-					{ displayName: 'Max Reasons per File', name: 'maxReasons', type: 'number', typeOptions: { minValue: 1 }, default: 20, description: 'How many problems to list per file; the rest are counted' },
+					{
+						displayName: 'Max Reasons per File',
+						name: 'maxReasons',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 20,
+						description: 'How many problems to list per file; the rest are counted',
+					},
 					{
 						displayName: 'Max Rows per Binary File',
 						name: 'maxRowsPerFile',
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 1000000,
-						description: 'A binary file with more rows is refused; protects n8n’s memory (for S3 files the trigger sets this)',
+						description:
+							'A binary file with more rows is refused; protects n8n’s memory (for S3 files the trigger sets this)',
 						displayOptions: { show: { '/input': ['binary'] } },
 					},
 					{
@@ -322,7 +385,8 @@ export class FieldMapper implements INodeType {
 						name: 'requiredColumns',
 						type: 'string',
 						default: 'id',
-						description: 'Strict mode: comma-separated columns every file must have and every row must fill, besides the fields marked Required (PX’s mandatory ID column by default)',
+						description:
+							'Strict mode: comma-separated columns every file must have and every row must fill, besides the fields marked Required (PX’s mandatory ID column by default)',
 						displayOptions: { show: { '/mode': ['strict'] } },
 					},
 				],
@@ -339,20 +403,32 @@ export class FieldMapper implements INodeType {
 		// Parameters do not depend on the item: they are read once, not per row.
 		const input = this.getNodeParameter('input', 0, 'rows') as Input;
 		const mode = this.getNodeParameter('mode', 0) as 'strict' | 'lenient';
-		const fieldsFrom = this.getNodeParameter('fieldsFrom', 0) as 'node' | 'json' | 'both' | 'staircase';
+		const fieldsFrom = this.getNodeParameter('fieldsFrom', 0) as
+			'node' | 'json' | 'both' | 'staircase';
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const keepUnmapped = mode === 'lenient' && options.keepUnmapped === true;
 		let mapping: FieldMapping;
 		try {
 			const definitions: FieldDefinition[] = [];
 			if (fieldsFrom === 'staircase') {
-				definitions.push(...definitionsOf(this.getNodeParameter('staircaseFields', 0, { field: presetRows(STAIRCASE_ACCOUNT_FIELDS) }) as { field?: IDataObject[] }));
+				definitions.push(
+					...definitionsOf(
+						this.getNodeParameter('staircaseFields', 0, {
+							field: presetRows(STAIRCASE_ACCOUNT_FIELDS),
+						}) as { field?: IDataObject[] },
+					),
+				);
 			}
-			if (fieldsFrom === 'node' || fieldsFrom === 'both') definitions.push(...definitionsOf(this.getNodeParameter('fields', 0, {}) as { field?: IDataObject[] }));
-			if (fieldsFrom === 'json' || fieldsFrom === 'both') definitions.push(...fieldsFromJson(this.getNodeParameter('fieldsJson', 0, '[]')));
+			if (fieldsFrom === 'node' || fieldsFrom === 'both')
+				definitions.push(
+					...definitionsOf(this.getNodeParameter('fields', 0, {}) as { field?: IDataObject[] }),
+				);
+			if (fieldsFrom === 'json' || fieldsFrom === 'both')
+				definitions.push(...fieldsFromJson(this.getNodeParameter('fieldsJson', 0, '[]')));
 			mapping = new FieldMapping(definitions, {
 				mode,
-				dateFormat: (this.getNodeParameter('dateFormat', 0, 'yyyy-MM-dd') as string) || 'yyyy-MM-dd',
+				dateFormat:
+					(this.getNodeParameter('dateFormat', 0, 'yyyy-MM-dd') as string) || 'yyyy-MM-dd',
 				maxRows: Number(options.maxRows ?? 350_000),
 				requiredColumns: mode === 'strict' ? list(options.requiredColumns ?? 'id') : [],
 				trueValues: list(options.trueValues),
@@ -377,12 +453,18 @@ export class FieldMapper implements INodeType {
 				return meta !== undefined && isFileToRead(meta);
 			});
 			if (fileAt !== -1) {
-				throw new NodeOperationError(this.getNode(), `Item ${fileAt + 1} is a file from the S3 CSV Inbound Trigger, not a row`, {
-					itemIndex: fileAt,
-					description: 'Set Input to “Files From the S3 CSV Inbound Trigger” and select the S3 Inbound AWS credential: this node then reads the file.',
-				});
+				throw new NodeOperationError(
+					this.getNode(),
+					`Item ${fileAt + 1} is a file from the S3 CSV Inbound Trigger, not a row`,
+					{
+						itemIndex: fileAt,
+						description:
+							'Set Input to “Files From the S3 CSV Inbound Trigger” and select the S3 Inbound AWS credential: this node then reads the file.',
+					},
+				);
 			}
-			const result = mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping, keepUnmapped);
+			const result =
+				mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping, keepUnmapped);
 			const toItems = (rows: typeof result.valid): INodeExecutionData[] =>
 				rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
 			return [toItems(result.valid), toItems(result.rejected)];
@@ -405,7 +487,8 @@ export class FieldMapper implements INodeType {
 			maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
 			allowBareQuotes: options.allowBareQuotes === true,
 		};
-		const binaryProperty = input === 'binary' ? (this.getNodeParameter('binaryPropertyName', 0, 'data') as string) : '';
+		const binaryProperty =
+			input === 'binary' ? (this.getNodeParameter('binaryPropertyName', 0, 'data') as string) : '';
 		let files = 0;
 		let rejectedFiles = 0;
 		let rejectedRows = 0;
@@ -417,10 +500,15 @@ export class FieldMapper implements INodeType {
 				if (input === 's3Files') {
 					const meta = importOf(items[i].json);
 					if (!meta || meta.row !== 0) {
-						throw new NodeOperationError(this.getNode(), `Item ${i + 1} is ${meta ? 'a row' : 'not a file from the S3 CSV Inbound Trigger'}`, {
-							itemIndex: i,
-							description: 'Connect the S3 CSV Inbound Trigger to this node, or set Input to Rows (or to CSV Files in Binary Data).',
-						});
+						throw new NodeOperationError(
+							this.getNode(),
+							`Item ${i + 1} is ${meta ? 'a row' : 'not a file from the S3 CSV Inbound Trigger'}`,
+							{
+								itemIndex: i,
+								description:
+									'Connect the S3 CSV Inbound Trigger to this node, or set Input to Rows (or to CSV Files in Binary Data).',
+							},
+						);
 					}
 					if (!isFileToRead(meta)) {
 						// A file or batch the trigger could not hand on, or a batch to complete: passed on as it is.
@@ -429,20 +517,34 @@ export class FieldMapper implements INodeType {
 					}
 					const { file } = meta;
 					const store = storeFor!(file.bucket);
-					result = await mapCsvFile(async () => await store.open(file.key, { ifMatch: file.etag }), file, {
-						mapping,
-						keepUnmapped,
-						csv: file.csv ?? binaryCsv,
-					});
+					result = await mapCsvFile(
+						async () => await store.open(file.key, { ifMatch: file.etag }),
+						file,
+						{
+							mapping,
+							keepUnmapped,
+							csv: file.csv ?? binaryCsv,
+						},
+					);
 				} else {
 					const binary = items[i].binary?.[binaryProperty];
 					if (!binary) {
-						throw new NodeOperationError(this.getNode(), `Item ${i + 1} has no binary field '${binaryProperty}'`, {
-							itemIndex: i,
-							description: 'Set Input Binary Field to the field that holds the CSV file (see the input panel’s Binary tab).',
-						});
+						throw new NodeOperationError(
+							this.getNode(),
+							`Item ${i + 1} has no binary field '${binaryProperty}'`,
+							{
+								itemIndex: i,
+								description:
+									'Set Input Binary Field to the field that holds the CSV file (see the input panel’s Binary tab).',
+							},
+						);
 					}
-					const file: ImportFile = { bucket: '', key: binary.fileName ?? `item ${i + 1}`, etag: '', size: Number(binary.bytes ?? 0) };
+					const file: ImportFile = {
+						bucket: '',
+						key: binary.fileName ?? `item ${i + 1}`,
+						etag: '',
+						size: Number(binary.bytes ?? 0),
+					};
 					result = await mapCsvFile(
 						async () => {
 							const inMemory = async function* () {
@@ -459,7 +561,10 @@ export class FieldMapper implements INodeType {
 				const e = error as Error & { hint?: string; description?: string };
 				throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
 					itemIndex: i,
-					description: redact(e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.', secrets),
+					description: redact(
+						e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.',
+						secrets,
+					),
 				});
 			}
 			files++;
@@ -468,12 +573,16 @@ export class FieldMapper implements INodeType {
 				if (!this.continueOnFail()) {
 					throw new NodeOperationError(this.getNode(), message, {
 						itemIndex: i,
-						description: 'No row of this file was imported. Fix the file and upload it again: the new version is imported at the next check.',
+						description:
+							'No row of this file was imported. Fix the file and upload it again: the new version is imported at the next check.',
 					});
 				}
 				const reasons = new ReasonList(1);
 				reasons.add(message);
-				rejected.push({ json: rejectedFileJson(result.file, reasons, 0) as IDataObject, pairedItem });
+				rejected.push({
+					json: rejectedFileJson(result.file, reasons, 0) as IDataObject,
+					pairedItem,
+				});
 				rejectedFiles++;
 				continue;
 			}
@@ -482,7 +591,8 @@ export class FieldMapper implements INodeType {
 			for (const json of result.valid) valid.push({ json: json as IDataObject, pairedItem });
 			for (const json of result.rejected) rejected.push({ json: json as IDataObject, pairedItem });
 		}
-		const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+		const plural = (n: number, word: string) =>
+			`${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 		this.addExecutionHints?.({
 			message: `${plural(files, 'file')} read: ${plural(valid.length, 'row')} mapped, ${plural(rejectedRows, 'row')} and ${plural(rejectedFiles, 'file')} rejected`,
 			location: 'outputPane',

@@ -33,7 +33,8 @@ export class PxStatusWriter implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle: '={{$parameter["sendCallback"] ? "Status file and callback" : "Status file"}}',
-		description: 'Closes marker-folder imports: status.txt, files moved to processed/, status callback',
+		description:
+			'Closes marker-folder imports: status.txt, files moved to processed/, status callback',
 		defaults: { name: 'PX Status Writer' },
 		inputs: [
 			{ type: NodeConnectionTypes.Main, displayName: 'Imported Rows' },
@@ -44,7 +45,12 @@ export class PxStatusWriter implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' },
-			{ name: 'importStatusCallbackApi', required: true, testedBy: 'importStatusCallbackApiTest', displayOptions: { show: { sendCallback: [true] } } },
+			{
+				name: 'importStatusCallbackApi',
+				required: true,
+				testedBy: 'importStatusCallbackApiTest',
+				displayOptions: { show: { sendCallback: [true] } },
+			},
 		],
 		properties: [
 			{
@@ -59,7 +65,8 @@ export class PxStatusWriter implements INodeType {
 				name: 'sendCallback',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to POST {folder_path, success, message} to the endpoint in the Import Status Callback API credential',
+				description:
+					'Whether to POST {folder_path, success, message} to the endpoint in the Import Status Callback API credential',
 			},
 			{
 				displayName: 'Fail Execution on ERROR Batch',
@@ -90,7 +97,8 @@ export class PxStatusWriter implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1, maxValue: 10 },
 						default: 4,
-						description: 'Network errors, timeouts, 408, 429 and 5xx answers are retried within the run up to this many attempts in all',
+						description:
+							'Network errors, timeouts, 408, 429 and 5xx answers are retried within the run up to this many attempts in all',
 					},
 					{
 						displayName: 'Callback Retry Delay (Ms)',
@@ -98,7 +106,8 @@ export class PxStatusWriter implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 1000,
-						description: 'The first retry’s delay within a run; it doubles with each retry, up to 30 s',
+						description:
+							'The first retry’s delay within a run; it doubles with each retry, up to 30 s',
 					},
 					{
 						displayName: 'Callback Retry Limit (Hours)',
@@ -109,14 +118,23 @@ export class PxStatusWriter implements INodeType {
 						description:
 							'A callback still not delivered at the end of its run keeps the batch open (its marker stays under current/) and is sent again by later runs, at the trigger’s first check after 5, 10, 20, 40 minutes and then hourly, with the same body and idempotency key. After this long the batch is closed without it and the execution fails, naming the callback. 0 gives up at the end of the first run.',
 					},
-					{ displayName: 'Callback Timeout (Seconds)', name: 'timeoutSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 10 },
+					{
+						displayName: 'Callback Timeout (Seconds)',
+						name: 'timeoutSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 10,
+					},
 				],
 			},
 		],
 	};
 
 	methods = {
-		credentialTest: { s3InboundAwsApiTest: testS3InboundCredential, importStatusCallbackApiTest: testStatusCallbackCredential },
+		credentialTest: {
+			s3InboundAwsApiTest: testS3InboundCredential,
+			importStatusCallbackApiTest: testStatusCallbackCredential,
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -132,9 +150,15 @@ export class PxStatusWriter implements INodeType {
 		const rejected = inputOrEmpty(2);
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const callbackOn = this.getNodeParameter('sendCallback', 0, false) as boolean;
-		const failOnErrorBatch = this.getNodeParameter('failOnErrorBatch', 0, this.getNode().typeVersion >= 2) as boolean;
+		const failOnErrorBatch = this.getNodeParameter(
+			'failOnErrorBatch',
+			0,
+			this.getNode().typeVersion >= 2,
+		) as boolean;
 		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
-		const callbackCredential = callbackOn ? await this.getCredentials('importStatusCallbackApi') : undefined;
+		const callbackCredential = callbackOn
+			? await this.getCredentials('importStatusCallbackApi')
+			: undefined;
 		const apiKey = callbackCredential?.apiKey as string | undefined;
 		const secrets = [...secretsOf(settings), apiKey];
 		// Through n8n's request helpers: the credential's own authentication (x-api-key), n8n's proxy
@@ -154,7 +178,9 @@ export class PxStatusWriter implements INodeType {
 		// Rows whose destination replaced their JSON are traced back, through n8n's paired items, to
 		// the nearest node that emitted them with their import metadata (the Field Mapper).
 		const parents = this.getParentNodes(this.getNode().name);
-		const rowSource = ROW_SOURCE_TYPE_SUFFIXES.map((suffix) => parents.find((n) => n.type.endsWith(suffix))).find((n) => n !== undefined);
+		const rowSource = ROW_SOURCE_TYPE_SUFFIXES.map((suffix) =>
+			parents.find((n) => n.type.endsWith(suffix)),
+		).find((n) => n !== undefined);
 		const proxy = rowSource ? this.getWorkflowDataProxy(0) : undefined;
 		const sourceOf = (input: number) => {
 			try {
@@ -169,7 +195,13 @@ export class PxStatusWriter implements INodeType {
 			const own = importOf(item.json);
 			const source = own ? undefined : sources[input];
 			if (own || !proxy || !source || !rowSource || item.pairedItem === undefined) return own;
-			const paired = (Array.isArray(item.pairedItem) ? item.pairedItem[0] : typeof item.pairedItem === 'number' ? { item: item.pairedItem } : item.pairedItem) as IPairedItemData;
+			const paired = (
+				Array.isArray(item.pairedItem)
+					? item.pairedItem[0]
+					: typeof item.pairedItem === 'number'
+						? { item: item.pairedItem }
+						: item.pairedItem
+			) as IPairedItemData;
 			try {
 				const origin = proxy.$getPairedItem(rowSource.name, source, paired);
 				return origin ? importOf(origin.json) : undefined;
@@ -195,7 +227,11 @@ export class PxStatusWriter implements INodeType {
 			const meta = trace(item, 1);
 			remember(meta, index, 1);
 			const error = item.json.error ?? item.error?.message ?? 'the destination failed on this row';
-			if (!meta || !collector.failed(meta, typeof error === 'string' ? error : JSON.stringify(error))) unattributed++;
+			if (
+				!meta ||
+				!collector.failed(meta, typeof error === 'string' ? error : JSON.stringify(error))
+			)
+				unattributed++;
 		}
 		for (const [index, item] of rejected.entries()) {
 			const meta = importOf(item.json);
@@ -204,11 +240,17 @@ export class PxStatusWriter implements INodeType {
 				unattributed++;
 				continue;
 			}
-			const reasons = Array.isArray(item.json.reasons) ? (item.json.reasons as string[]) : meta.file.error ? [meta.file.error] : [];
+			const reasons = Array.isArray(item.json.reasons)
+				? (item.json.reasons as string[])
+				: meta.file.error
+					? [meta.file.error]
+					: [];
 			collector.rejected(meta, reasons, item.json.resume === true);
 		}
 		if (unattributed > 0) {
-			this.logger.warn(`PX Status Writer: ${unattributed} items carry no import metadata and could not be traced to a batch folder; they are not counted.`);
+			this.logger.warn(
+				`PX Status Writer: ${unattributed} items carry no import metadata and could not be traced to a batch folder; they are not counted.`,
+			);
 		}
 
 		const results: INodeExecutionData[] = [];
@@ -246,16 +288,26 @@ export class PxStatusWriter implements INodeType {
 					this.logger.warn(`PX Status Writer: ${batch.folder}: ${done.skipped}`);
 					results.push({
 						pairedItem: firstItemOf.get(batch.folder),
-						json: { folder: batch.folder, processedFolder: batch.processedFolder, skipped: true, reason: done.skipped, attempt: batch.attempt },
+						json: {
+							folder: batch.folder,
+							processedFolder: batch.processedFolder,
+							skipped: true,
+							reason: done.skipped,
+							attempt: batch.attempt,
+						},
 					});
 					continue;
 				}
 				if (!done.resumed && !done.journal.success) {
 					const reason = done.journal.callback.message.replace(/\s+/g, ' ').trim();
-					errorBatches.push(`${batch.processedFolder.replace(/\/$/, '')}: ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`);
+					errorBatches.push(
+						`${batch.processedFolder.replace(/\/$/, '')}: ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason}`,
+					);
 				}
 				if (done.leftInCurrent.length > 0) {
-					this.logger.warn(`PX Status Writer: ${batch.folder}: left in current/ (arrived or changed after the batch was closed, not imported): ${done.leftInCurrent.join(', ')}`);
+					this.logger.warn(
+						`PX Status Writer: ${batch.folder}: left in current/ (arrived or changed after the batch was closed, not imported): ${done.leftInCurrent.join(', ')}`,
+					);
 				}
 				if (done.callbackPending) {
 					const p = done.callbackPending;
@@ -286,12 +338,27 @@ export class PxStatusWriter implements INodeType {
 						resumed: done.resumed,
 						attempt: batch.attempt,
 						...(done.leftInCurrent.length > 0 ? { leftInCurrent: done.leftInCurrent } : {}),
-						counts: outcome ? { uploaded: outcome.uploaded, failed: outcome.failed, rejectedFiles: outcome.rejectedFiles, missing: outcome.missing, files: batch.dataFiles.length } : {},
+						counts: outcome
+							? {
+									uploaded: outcome.uploaded,
+									failed: outcome.failed,
+									rejectedFiles: outcome.rejectedFiles,
+									missing: outcome.missing,
+									files: batch.dataFiles.length,
+								}
+							: {},
 						callback: done.callback
 							? {
 									...done.callback,
 									error: done.callback.error ? redact(done.callback.error, secrets) : undefined,
-									...(done.callbackPending ? { pending: { retryAt: done.callbackPending.retryAt, giveUpAt: done.callbackPending.giveUpAt } } : {}),
+									...(done.callbackPending
+										? {
+												pending: {
+													retryAt: done.callbackPending.retryAt,
+													giveUpAt: done.callbackPending.giveUpAt,
+												},
+											}
+										: {}),
 									...(done.callbackGaveUp ? { gaveUp: true } : {}),
 								}
 							: { sent: false },
@@ -299,32 +366,57 @@ export class PxStatusWriter implements INodeType {
 				});
 			} catch (error) {
 				const e = error as Error & { hint?: string };
-				const message = redact(`${batch.folder}: ${e.message}${e.hint ? `. ${e.hint}` : ''}`, secrets);
+				const message = redact(
+					`${batch.folder}: ${e.message}${e.hint ? `. ${e.hint}` : ''}`,
+					secrets,
+				);
 				failures.push(message);
 				results.push({
 					pairedItem: firstItemOf.get(batch.folder),
-					json: { folder: batch.folder, processedFolder: batch.processedFolder, success: false, error: message },
+					json: {
+						folder: batch.folder,
+						processedFolder: batch.processedFolder,
+						success: false,
+						error: message,
+					},
 				});
 			}
 		}
 		if (errorBatches.length > 0) {
 			const message = `${errorBatches.length === 1 ? '1 batch folder' : `${errorBatches.length} batch folders`} closed with ERROR: ${errorBatches.join('; ')}`;
-			this.addExecutionHints?.({ message: redact(message, secrets), type: 'warning', location: 'outputPane' });
+			this.addExecutionHints?.({
+				message: redact(message, secrets),
+				type: 'warning',
+				location: 'outputPane',
+			});
 		}
 		if (failures.length > 0 && !this.continueOnFail()) {
-			throw new NodeOperationError(this.getNode(), `Could not complete ${failures.length === 1 ? '1 batch folder' : `${failures.length} batch folders`}: ${failures.join('; ')}`, {
-				description: 'Nothing was lost: the folder stays under current/ and the next run completes it with the same status.',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				`Could not complete ${failures.length === 1 ? '1 batch folder' : `${failures.length} batch folders`}: ${failures.join('; ')}`,
+				{
+					description:
+						'Nothing was lost: the folder stays under current/ and the next run completes it with the same status.',
+				},
+			);
 		}
 		if (undelivered.length > 0 && !this.continueOnFail()) {
-			throw new NodeOperationError(this.getNode(), `Gave up on the status callback of ${undelivered.length === 1 ? '1 batch folder' : `${undelivered.length} batch folders`}: ${undelivered.join('; ')}`, {
-				description: 'The callback was retried by later runs until the Callback Retry Limit; the rows were imported and status.txt is written.',
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				`Gave up on the status callback of ${undelivered.length === 1 ? '1 batch folder' : `${undelivered.length} batch folders`}: ${undelivered.join('; ')}`,
+				{
+					description:
+						'The callback was retried by later runs until the Callback Retry Limit; the rows were imported and status.txt is written.',
+				},
+			);
 		}
 		if (errorBatches.length > 0 && failOnErrorBatch && !this.continueOnFail()) {
 			throw new NodeOperationError(
 				this.getNode(),
-				redact(`${errorBatches.length === 1 ? '1 batch folder' : `${errorBatches.length} batch folders`} closed with ERROR: ${errorBatches.join('; ')}`, secrets),
+				redact(
+					`${errorBatches.length === 1 ? '1 batch folder' : `${errorBatches.length} batch folders`} closed with ERROR: ${errorBatches.join('; ')}`,
+					secrets,
+				),
 				{
 					description:
 						'The batch is done: status.txt says ERROR with the reasons, its files are under processed/, and the callback (if on) said success: false. This execution fails so that you see it and n8n’s error workflow runs; turn off Fail Execution on ERROR Batch to let it succeed with a warning.',

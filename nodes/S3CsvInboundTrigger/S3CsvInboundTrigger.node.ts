@@ -12,7 +12,13 @@ import type { CsvEncoding } from '../../lib/csv/reader';
 import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
-import { firstPollOfActivation, runMarkerFolders, runSingleFile, withRetrySchedule, type TriggerState } from '../../lib/trigger/poll';
+import {
+	firstPollOfActivation,
+	runMarkerFolders,
+	runSingleFile,
+	withRetrySchedule,
+	type TriggerState,
+} from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 
@@ -26,7 +32,8 @@ export class S3CsvInboundTrigger implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle: '={{$parameter["mode"] === "markerFolders" ? "Marker folders" : "Single file"}}',
-		description: 'Hands on CSV files (plain or gzipped) from a private S3 bucket, one item per file: one overwritten file, or _SUCCESS marker folders. The Field Mapper reads the rows.',
+		description:
+			'Hands on CSV files (plain or gzipped) from a private S3 bucket, one item per file: one overwritten file, or _SUCCESS marker folders. The Field Mapper reads the rows.',
 		defaults: { name: 'S3 CSV Inbound Trigger' },
 		polling: true,
 		inputs: [],
@@ -58,12 +65,14 @@ export class S3CsvInboundTrigger implements INodeType {
 					{
 						name: 'Single File (Overwrite)',
 						value: 'singleFile',
-						description: 'One CSV at a fixed path, overwritten by each upload and imported when it changes',
+						description:
+							'One CSV at a fixed path, overwritten by each upload and imported when it changes',
 					},
 					{
 						name: 'Marker Folders',
 						value: 'markerFolders',
-						description: 'Folders current/dt=YYYYMMDD/ that are ready once they hold a _SUCCESS marker',
+						description:
+							'Folders current/dt=YYYYMMDD/ that are ready once they hold a _SUCCESS marker',
 					},
 				],
 				default: 'singleFile',
@@ -130,7 +139,8 @@ export class S3CsvInboundTrigger implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: 'px-import',
-				description: 'The folder that holds current/ and processed/. Empty for the bucket (and sub-folder) root.',
+				description:
+					'The folder that holds current/ and processed/. Empty for the bucket (and sub-folder) root.',
 				displayOptions: { show: { mode: ['markerFolders'] } },
 			},
 			{
@@ -146,7 +156,8 @@ export class S3CsvInboundTrigger implements INodeType {
 				name: 'filePattern',
 				type: 'string',
 				default: '*.csv.gz, *.csv',
-				description: 'Comma-separated name patterns of the data files; the name before the extension does not matter',
+				description:
+					'Comma-separated name patterns of the data files; the name before the extension does not matter',
 				displayOptions: { show: { mode: ['markerFolders'] } },
 			},
 			{
@@ -155,7 +166,8 @@ export class S3CsvInboundTrigger implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 15,
-				description: 'The import schedule: how often to look for ready folders (0: at every poll). A backlog is drained at the next polls without waiting.',
+				description:
+					'The import schedule: how often to look for ready folders (0: at every poll). A backlog is drained at the next polls without waiting.',
 				displayOptions: { show: { mode: ['markerFolders'], '@version': [1] } },
 			},
 			{
@@ -171,7 +183,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						name: 'delimiter',
 						type: 'string',
 						default: ',',
-						description: 'The character between fields; handed on with each file to the node that reads it',
+						description:
+							'The character between fields; handed on with each file to the node that reads it',
 					},
 					{
 						displayName: 'Encoding',
@@ -179,7 +192,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'options',
 						options: ENCODING_OPTIONS,
 						default: 'utf-8',
-						description: 'How the files’ bytes are decoded; handed on with each file to the node that reads it',
+						description:
+							'How the files’ bytes are decoded; handed on with each file to the node that reads it',
 					},
 					{
 						displayName: 'Failed Checks Before Error',
@@ -216,7 +230,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 10,
-						description: 'At most this many ready folders go into one execution; the rest follow at the next poll (version 1: without waiting for Check Every)',
+						description:
+							'At most this many ready folders go into one execution; the rest follow at the next poll (version 1: without waiting for Check Every)',
 						displayOptions: { show: { '/mode': ['markerFolders'] } },
 					},
 					{
@@ -225,7 +240,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 1000000,
-						description: 'A file with more rows is refused by the node that reads it (it is reported as failed); protects n8n’s memory',
+						description:
+							'A file with more rows is refused by the node that reads it (it is reported as failed); protects n8n’s memory',
 					},
 					{
 						displayName: 'Sample Rows (Test Run)',
@@ -233,7 +249,8 @@ export class S3CsvInboundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 10,
-						description: 'How many rows of the first file “Fetch Test Event” shows next to the files found',
+						description:
+							'How many rows of the first file “Fetch Test Event” shows next to the files found',
 					},
 				],
 			},
@@ -253,7 +270,9 @@ export class S3CsvInboundTrigger implements INodeType {
 		// A test run reads a sample and leaves the state alone.
 		const state = (manual ? {} : this.getWorkflowStaticData('node')) as TriggerState;
 		const everyPoll = this.getNode().typeVersion >= 2;
-		const intervalMs = everyPoll ? 0 : Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
+		const intervalMs = everyPoll
+			? 0
+			: Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
 		const read = {
 			csv: {
 				delimiter: (options.delimiter as string) || ',',
@@ -265,7 +284,8 @@ export class S3CsvInboundTrigger implements INodeType {
 		};
 		const logger = this.logger;
 		try {
-			const warn = (message: string) => logger.warn(redact(`${this.getNode().name}: ${message}`, secrets));
+			const warn = (message: string) =>
+				logger.warn(redact(`${this.getNode().name}: ${message}`, secrets));
 			const common = {
 				intervalMs,
 				everyPoll,
@@ -304,9 +324,13 @@ export class S3CsvInboundTrigger implements INodeType {
 			);
 			if (result.items.length === 0) {
 				if (manual) {
-					throw new NodeOperationError(this.getNode(), result.nothingToImport ?? 'Nothing to import', {
-						description: result.hint,
-					});
+					throw new NodeOperationError(
+						this.getNode(),
+						result.nothingToImport ?? 'Nothing to import',
+						{
+							description: result.hint,
+						},
+					);
 				}
 				return null;
 			}

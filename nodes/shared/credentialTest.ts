@@ -1,8 +1,18 @@
-import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 
 import { unreachableReason } from '../../lib/px/callback';
 import { redact } from '../../lib/redact';
-import { credentialProvider, s3ClientFor, secretsOf, settingsFromCredential, whoAmI } from '../../lib/s3/connection';
+import {
+	credentialProvider,
+	s3ClientFor,
+	secretsOf,
+	settingsFromCredential,
+	whoAmI,
+} from '../../lib/s3/connection';
 import { describeS3Error } from '../../lib/s3/errors';
 import { splitBucketPath } from '../../lib/trigger/markerFolders';
 import { S3Store } from '../../lib/s3/store';
@@ -32,9 +42,15 @@ export async function testS3InboundCredential(
 		}
 		if (!settings.endpoint || settings.stsEndpoint) {
 			step = 'call sts:GetCallerIdentity';
-			return { status: 'OK', message: `Connected as ${(await whoAmI(settings)) ?? 'an AWS identity'}` };
+			return {
+				status: 'OK',
+				message: `Connected as ${(await whoAmI(settings)) ?? 'an AWS identity'}`,
+			};
 		}
-		return { status: 'OK', message: 'Credentials are complete; add a test bucket to check access to it' };
+		return {
+			status: 'OK',
+			message: 'Credentials are complete; add a test bucket to check access to it',
+		};
 	} catch (error) {
 		const described = describeS3Error(error, step === 'get credentials' ? 'credentials' : 'list');
 		return {
@@ -57,7 +73,8 @@ export async function testStatusCallbackCredential(
 	const data = (credential.data ?? {}) as Record<string, unknown>;
 	const url = String(data.url ?? '').trim();
 	const apiKey = String(data.apiKey ?? '');
-	if (!/^https?:\/\//i.test(url)) return { status: 'Error', message: 'The callback URL must start with http:// or https://' };
+	if (!/^https?:\/\//i.test(url))
+		return { status: 'Error', message: 'The callback URL must start with http:// or https://' };
 	// The URL without its query, which might carry a token.
 	const shown = url.replace(/[?#].*$/, '');
 	let response: { statusCode: number; statusMessage?: string };
@@ -82,7 +99,13 @@ export async function testStatusCallbackCredential(
 			ECONNRESET: 'the connection was cut',
 			CERT_HAS_EXPIRED: 'its TLS certificate has expired',
 		};
-		return { status: 'Error', message: redact(`Could not reach ${shown}: ${reason}${explained[reason] ? ` (${explained[reason]})` : ''}`, [apiKey]) };
+		return {
+			status: 'Error',
+			message: redact(
+				`Could not reach ${shown}: ${reason}${explained[reason] ? ` (${explained[reason]})` : ''}`,
+				[apiKey],
+			),
+		};
 	}
 	const status = `${response.statusCode} ${response.statusMessage ?? ''}`.trim();
 	if (response.statusCode === 401 || response.statusCode === 403) {
@@ -93,6 +116,13 @@ export async function testStatusCallbackCredential(
 				: `The endpoint answered ${status}: it needs an API key. Enter the API key.`,
 		};
 	}
-	if (response.statusCode >= 500) return { status: 'Error', message: `The endpoint answered ${status}: it is reachable but failing. Try again later, or check the URL.` };
-	return { status: 'OK', message: `The endpoint is reachable and did not refuse the API key (it answered ${status} to HEAD; no status was sent)` };
+	if (response.statusCode >= 500)
+		return {
+			status: 'Error',
+			message: `The endpoint answered ${status}: it is reachable but failing. Try again later, or check the URL.`,
+		};
+	return {
+		status: 'OK',
+		message: `The endpoint is reachable and did not refuse the API key (it answered ${status} to HEAD; no status was sent)`,
+	};
 }

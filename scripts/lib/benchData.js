@@ -23,10 +23,28 @@ const accountId15 = (n) => `001A${String(n).padStart(11, '0')}`;
 
 /** @param {number} count */
 function directory(count) {
-	return Array.from({ length: count }, (_, i) => ({ id: `acc-${i}`, crmId: sf18(accountId15(i)), name: `Account ${i}`, status: 'Active' }));
+	return Array.from({ length: count }, (_, i) => ({
+		id: `acc-${i}`,
+		crmId: sf18(accountId15(i)),
+		name: `Account ${i}`,
+		status: 'Active',
+	}));
 }
 
-const HEADER = ['id', 'email', 'name', 'account_crm_id', 'signup_date', 'last_seen', 'score', 'active', 'plan', 'country', 'seats', 'mrr'];
+const HEADER = [
+	'id',
+	'email',
+	'name',
+	'account_crm_id',
+	'signup_date',
+	'last_seen',
+	'score',
+	'active',
+	'plan',
+	'country',
+	'seats',
+	'mrr',
+];
 const PLANS = ['free', 'team', 'business', 'enterprise'];
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'JP', 'BR', 'IN', 'CA'];
 
@@ -77,7 +95,12 @@ const FIELDS = [
 	{ target: 'name', type: 'string' },
 	{ target: 'accountCrmId', source: 'account_crm_id', type: 'string' },
 	{ target: 'signupDate', source: 'signup_date', type: 'date', dateFormat: 'YYYYMMDD' },
-	{ target: 'lastSeen', source: 'last_seen', type: 'datetime', dateFormat: "yyyy-MM-dd'T'HH:mm:ssX" },
+	{
+		target: 'lastSeen',
+		source: 'last_seen',
+		type: 'datetime',
+		dateFormat: "yyyy-MM-dd'T'HH:mm:ssX",
+	},
 	{ target: 'score', type: 'number' },
 	{ target: 'active', type: 'boolean' },
 	{ target: 'plan', type: 'string' },

@@ -6,7 +6,12 @@
  */
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
-const { ListObjectsV2Command, GetObjectCommand, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+const {
+	ListObjectsV2Command,
+	GetObjectCommand,
+	PutObjectCommand,
+	S3Client,
+} = require('@aws-sdk/client-s3');
 
 const { startMoto } = require('./moto');
 const { startReceiver } = require('./receiver');
@@ -35,12 +40,25 @@ function pointAt(workflow, at) {
 			else node.parameters.bucket = at.bucket;
 		}
 		if (node.type === 'n8n-nodes-base.httpRequest') {
-			node.parameters.url = node.parameters.method === 'POST' ? `${at.receiverUrl}/rows` : `${at.receiverUrl}/directory`;
+			node.parameters.url =
+				node.parameters.method === 'POST'
+					? `${at.receiverUrl}/rows`
+					: `${at.receiverUrl}/directory`;
 		}
-		if (node.credentials?.s3InboundAwsApi) node.credentials.s3InboundAwsApi = { id: at.s3, name: 'Demo bucket (moto)' };
-		if (node.credentials?.importStatusCallbackApi) node.credentials.importStatusCallbackApi = { id: at.callback, name: 'Demo callback receiver' };
+		if (node.credentials?.s3InboundAwsApi)
+			node.credentials.s3InboundAwsApi = { id: at.s3, name: 'Demo bucket (moto)' };
+		if (node.credentials?.importStatusCallbackApi)
+			node.credentials.importStatusCallbackApi = {
+				id: at.callback,
+				name: 'Demo callback receiver',
+			};
 	}
-	return { name: workflow.name, nodes: workflow.nodes, connections: workflow.connections, settings: workflow.settings };
+	return {
+		name: workflow.name,
+		nodes: workflow.nodes,
+		connections: workflow.connections,
+		settings: workflow.settings,
+	};
 }
 
 /**
@@ -65,18 +83,37 @@ async function startDemo(options = {}) {
 			stops.push(() => services.stop());
 			env = { ...services.env, ...env };
 		}
-		const n8n = await startN8n({ userFolder, port: options.port, quiet: options.quiet, env, label: options.queueWorkers ? 'n8n main' : 'n8n' });
+		const n8n = await startN8n({
+			userFolder,
+			port: options.port,
+			quiet: options.quiet,
+			env,
+			label: options.queueWorkers ? 'n8n main' : 'n8n',
+		});
 		stops.push(() => n8n.stop());
 		for (let i = 1; i <= (options.queueWorkers ?? 0); i++) {
 			// Each worker has its own user folder with the package installed, as on its own host.
-			const worker = await startN8n({ userFolder: `${userFolder}-worker-${i}`, quiet: options.quiet, env, worker: true, label: `n8n worker ${i}` });
+			const worker = await startN8n({
+				userFolder: `${userFolder}-worker-${i}`,
+				quiet: options.quiet,
+				env,
+				worker: true,
+				label: `n8n worker ${i}`,
+			});
 			stops.push(() => worker.stop());
 			workers.push(worker);
 		}
 		const s3 = await n8n.api('POST', '/credentials', {
 			name: 'Demo bucket (moto)',
 			type: 's3InboundAwsApi',
-			data: { authentication: 'accessKeys', accessKeyId: DEMO_ACCESS_KEY, secretAccessKey: DEMO_SECRET_KEY, region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true },
+			data: {
+				authentication: 'accessKeys',
+				accessKeyId: DEMO_ACCESS_KEY,
+				secretAccessKey: DEMO_SECRET_KEY,
+				region: 'us-east-1',
+				endpoint: moto.endpoint,
+				forcePathStyle: true,
+			},
 		});
 		const callback = await n8n.api('POST', '/credentials', {
 			name: 'Demo callback receiver',
@@ -86,11 +123,19 @@ async function startDemo(options = {}) {
 		const at = { bucket: DEMO_BUCKET, receiverUrl: receiver.url, s3: s3.id, callback: callback.id };
 		/** @type {Record<string, string>} */
 		const workflows = {};
-		for (const [key, file] of [['hourly', 'hourly-overwrite-import.json'], ['marker', 'marker-folder-import.json']]) {
+		for (const [key, file] of [
+			['hourly', 'hourly-overwrite-import.json'],
+			['marker', 'marker-folder-import.json'],
+		]) {
 			const created = await n8n.api('POST', '/workflows', pointAt(loadExample(file), at));
 			workflows[key] = created.id;
 		}
-		const s3client = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: DEMO_ACCESS_KEY, secretAccessKey: DEMO_SECRET_KEY } });
+		const s3client = new S3Client({
+			region: 'us-east-1',
+			endpoint: moto.endpoint,
+			forcePathStyle: true,
+			credentials: { accessKeyId: DEMO_ACCESS_KEY, secretAccessKey: DEMO_SECRET_KEY },
+		});
 		const demo = {
 			moto,
 			receiver,
@@ -109,7 +154,9 @@ async function startDemo(options = {}) {
 				let token;
 				do {
 					/** @type {import("@aws-sdk/client-s3").ListObjectsV2CommandOutput} */
-					const page = await s3client.send(new ListObjectsV2Command({ Bucket: DEMO_BUCKET, ContinuationToken: token }));
+					const page = await s3client.send(
+						new ListObjectsV2Command({ Bucket: DEMO_BUCKET, ContinuationToken: token }),
+					);
 					for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
 					token = page.IsTruncated ? page.NextContinuationToken : undefined;
 				} while (token);
@@ -117,7 +164,14 @@ async function startDemo(options = {}) {
 			},
 			/** @param {string} key @param {string | Buffer} body */
 			write: async (key, body) => {
-				await s3client.send(new PutObjectCommand({ Bucket: DEMO_BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
+				await s3client.send(
+					new PutObjectCommand({
+						Bucket: DEMO_BUCKET,
+						Key: key,
+						Body: body,
+						ContentLength: Buffer.byteLength(body),
+					}),
+				);
 			},
 			/** Creates (not yet published) a workflow from an example, pointed at the demo. @param {string} file @param {(workflow: any) => void} [edit] */
 			createFromExample: async (file, edit) => {
@@ -146,4 +200,13 @@ async function startDemo(options = {}) {
 	}
 }
 
-module.exports = { startDemo, pointAt, loadExample, DEMO_BUCKET, PX_BASE, STAIRCASE_KEY, DEMO_CALLBACK_KEY, DEMO_SECRET_KEY };
+module.exports = {
+	startDemo,
+	pointAt,
+	loadExample,
+	DEMO_BUCKET,
+	PX_BASE,
+	STAIRCASE_KEY,
+	DEMO_CALLBACK_KEY,
+	DEMO_SECRET_KEY,
+};

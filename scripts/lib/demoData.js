@@ -9,23 +9,54 @@ const PX_BASE = 'px-import';
 
 /** The account directory a CRM would return (reference 002: some churned, some prospects). */
 const DIRECTORY = [
-	{ id: 'acc-001', crmId: '0019000000B98deAAB', name: 'Acme Inc', domain: 'acme.co.uk', status: 'Active' },
-	{ id: 'acc-002', crmId: 'a0D30000001n7PiEAI', name: 'Globex LLC', domain: 'globex.com', status: 'Active' },
-	{ id: 'acc-003', crmId: '001000000000003AAA', name: 'Initech', domain: 'initech.com', status: 'Churned' },
-	{ id: 'acc-004', crmId: '001000000000004AAA', name: 'Umbrella Corp', domain: 'umbrella.example', status: 'Prospect' },
-	{ id: 'acc-005', crmId: '001000000000005AAA', name: 'Hooli', domain: 'hooli.xyz', status: 'Active' },
+	{
+		id: 'acc-001',
+		crmId: '0019000000B98deAAB',
+		name: 'Acme Inc',
+		domain: 'acme.co.uk',
+		status: 'Active',
+	},
+	{
+		id: 'acc-002',
+		crmId: 'a0D30000001n7PiEAI',
+		name: 'Globex LLC',
+		domain: 'globex.com',
+		status: 'Active',
+	},
+	{
+		id: 'acc-003',
+		crmId: '001000000000003AAA',
+		name: 'Initech',
+		domain: 'initech.com',
+		status: 'Churned',
+	},
+	{
+		id: 'acc-004',
+		crmId: '001000000000004AAA',
+		name: 'Umbrella Corp',
+		domain: 'umbrella.example',
+		status: 'Prospect',
+	},
+	{
+		id: 'acc-005',
+		crmId: '001000000000005AAA',
+		name: 'Hooli',
+		domain: 'hooli.xyz',
+		status: 'Active',
+	},
 ];
 
 /** Reference 000: one CSV, overwritten by each upload; a date column carries history. */
-const STAIRCASE_CSV = [
-	'crm_account_id,date,name,tier,health_score,seats,notes',
-	'0019000000B98de,2024-03-14,Acme Inc,Gold,71,120,15-character Salesforce ID',
-	'0019000000B98de,2024-03-15,Acme Inc,Gold,74,125,same account next day',
-	'a0D30000001n7PiEAI,2024-03-15,Globex LLC,Silver,88,40,18-character ID',
-	'001000000000003AAA,2024-03-15,Initech,Bronze,20,5,churned: out of scope',
-	'001000000000005AAA,2024-03-15,Hooli,Gold,93,300,',
-	'001XXXXXXXXXXXX,2024-03-15,Unknown Ltd,,50,1,unknown account',
-].join('\n') + '\n';
+const STAIRCASE_CSV =
+	[
+		'crm_account_id,date,name,tier,health_score,seats,notes',
+		'0019000000B98de,2024-03-14,Acme Inc,Gold,71,120,15-character Salesforce ID',
+		'0019000000B98de,2024-03-15,Acme Inc,Gold,74,125,same account next day',
+		'a0D30000001n7PiEAI,2024-03-15,Globex LLC,Silver,88,40,18-character ID',
+		'001000000000003AAA,2024-03-15,Initech,Bronze,20,5,churned: out of scope',
+		'001000000000005AAA,2024-03-15,Hooli,Gold,93,300,',
+		'001XXXXXXXXXXXX,2024-03-15,Unknown Ltd,,50,1,unknown account',
+	].join('\n') + '\n';
 
 const PX_HEADER = 'id,email,name,signup_date,score,active';
 const pxRows = (/** @type {number} */ from, /** @type {number} */ count) =>
@@ -39,10 +70,16 @@ function pxObjects() {
 	return {
 		[`${PX_BASE}/current/dt=20240101/users.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(1, 25)}\n`),
 		[`${PX_BASE}/current/dt=20240101/_SUCCESS`]: '',
-		[`${PX_BASE}/current/dt=20240102/users-part1.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(100, 10)}\n`),
-		[`${PX_BASE}/current/dt=20240102/users-part2.csv.gz`]: gzipSync(`email,flantana_carteret\nx@example.com,1\n`),
+		[`${PX_BASE}/current/dt=20240102/users-part1.csv.gz`]: gzipSync(
+			`${PX_HEADER}\n${pxRows(100, 10)}\n`,
+		),
+		[`${PX_BASE}/current/dt=20240102/users-part2.csv.gz`]: gzipSync(
+			`email,flantana_carteret\nx@example.com,1\n`,
+		),
 		// 20 rows, one of them with a score that is not a number: strict mode delivers none of them.
-		[`${PX_BASE}/current/dt=20240102/users-part3.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(300, 20).replace('"User 313, Jr.",20240106,91.5,', '"User 313, Jr.",20240106,n/a,')}\n`),
+		[`${PX_BASE}/current/dt=20240102/users-part3.csv.gz`]: gzipSync(
+			`${PX_HEADER}\n${pxRows(300, 20).replace('"User 313, Jr.",20240106,91.5,', '"User 313, Jr.",20240106,n/a,')}\n`,
+		),
 		[`${PX_BASE}/current/dt=20240102/_SUCCESS`]: '',
 		[`${PX_BASE}/current/dt=20240103/users.csv.gz`]: gzipSync(`${PX_HEADER}\n${pxRows(200, 5)}\n`),
 	};
@@ -63,7 +100,14 @@ async function seedDemoBucket(endpoint, bucket = DEMO_BUCKET) {
 	/** @type {Record<string, string | Buffer>} */
 	const objects = { [STAIRCASE_KEY]: STAIRCASE_CSV, ...pxObjects() };
 	for (const [key, body] of Object.entries(objects)) {
-		await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
+		await s3.send(
+			new PutObjectCommand({
+				Bucket: bucket,
+				Key: key,
+				Body: body,
+				ContentLength: Buffer.byteLength(body),
+			}),
+		);
 	}
 	s3.destroy();
 	return { bucket, keys: Object.keys(objects) };

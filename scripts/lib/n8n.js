@@ -14,7 +14,9 @@ const PACKAGE_NAME = 'n8n-nodes-s3-inbound';
 
 /** Installs (once) and locates n8n 2.41.1 on Node 24. */
 function ensureN8n() {
-	const out = execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-n8n.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+	const out = execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-n8n.sh')], {
+		stdio: ['ignore', 'pipe', 'inherit'],
+	}).toString();
 	/** @type {Record<string, string>} */
 	const vars = {};
 	for (const line of out.trim().split('\n')) {
@@ -48,7 +50,14 @@ async function startN8n(options) {
 	mkdirSync(path.join(nodesDir, 'node_modules'), { recursive: true });
 	const link = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
 	if (!existsSync(link)) symlinkSync(ROOT, link, 'dir');
-	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: `file:${ROOT}` } }, null, 2));
+	writeFileSync(
+		path.join(nodesDir, 'package.json'),
+		JSON.stringify(
+			{ name: 'installed-nodes', private: true, dependencies: { [PACKAGE_NAME]: `file:${ROOT}` } },
+			null,
+			2,
+		),
+	);
 	const port = options.port ?? (await freePort());
 	const runnersPort = await freePort();
 	let output = '';
@@ -84,14 +93,16 @@ async function startN8n(options) {
 	const keep = (/** @type {Buffer} */ d) => {
 		const text = d.toString();
 		output = (output + text).slice(-200_000);
-		if (!options.quiet) process.stdout.write(text.replace(/^(?=.)/gm, `  [${options.label ?? 'n8n'}] `));
+		if (!options.quiet)
+			process.stdout.write(text.replace(/^(?=.)/gm, `  [${options.label ?? 'n8n'}] `));
 	};
 	child.stdout?.on('data', keep);
 	child.stderr?.on('data', keep);
 	const url = `http://127.0.0.1:${port}`;
 	const deadline = Date.now() + 180_000;
 	for (;;) {
-		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output.slice(-5000)}`);
+		if (child.exitCode !== null)
+			throw new Error(`n8n exited (${child.exitCode}):\n${output.slice(-5000)}`);
 		if (options.worker) {
 			if (output.includes('n8n worker is now ready')) break;
 		} else {
@@ -102,7 +113,8 @@ async function startN8n(options) {
 				// not up yet
 			}
 		}
-		if (Date.now() > deadline) throw new Error(`n8n did not become ready in 180 s:\n${output.slice(-5000)}`);
+		if (Date.now() > deadline)
+			throw new Error(`n8n did not become ready in 180 s:\n${output.slice(-5000)}`);
 		await new Promise((r) => setTimeout(r, 250));
 	}
 
@@ -124,7 +136,11 @@ async function startN8n(options) {
 	const rest = async (method, route, body) => {
 		const r = await fetch(`${url}/rest${route}`, {
 			method,
-			headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), 'browser-id': 'demo' },
+			headers: {
+				'content-type': 'application/json',
+				...(cookie ? { cookie } : {}),
+				'browser-id': 'demo',
+			},
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const setCookie = r.headers.get('set-cookie');
@@ -172,8 +188,17 @@ async function startN8n(options) {
 	};
 	if (options.worker) return server;
 	// Owner and API key, as a person would set them up in the browser.
-	await rest('POST', '/owner/setup', { email: 'demo@example.com', firstName: 'Demo', lastName: 'Owner', password: 'Demo-password-1' });
-	const created = await rest('POST', '/api-keys', { label: 'demo', expiresAt: null, scopes: API_SCOPES });
+	await rest('POST', '/owner/setup', {
+		email: 'demo@example.com',
+		firstName: 'Demo',
+		lastName: 'Owner',
+		password: 'Demo-password-1',
+	});
+	const created = await rest('POST', '/api-keys', {
+		label: 'demo',
+		expiresAt: null,
+		scopes: API_SCOPES,
+	});
 	apiKey = created?.data?.rawApiKey ?? created?.rawApiKey ?? created?.data?.apiKey;
 	if (!apiKey) throw new Error(`Could not create an n8n API key: ${JSON.stringify(created)}`);
 	return server;

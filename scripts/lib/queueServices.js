@@ -14,7 +14,9 @@ const { freePort } = require('./moto');
 function postgresBin() {
 	const root = '/usr/lib/postgresql';
 	if (!existsSync(root)) return undefined;
-	const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+	const versions = readdirSync(root)
+		.filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
+		.sort((a, b) => Number(b) - Number(a));
 	return versions.length > 0 ? path.join(root, versions[0], 'bin') : undefined;
 }
 
@@ -23,14 +25,20 @@ function ensureQueueServices() {
 	const haveRedis = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 	if (haveRedis && postgresBin()) return;
 	if (process.getuid?.() !== 0) {
-		throw new Error('Queue mode needs redis-server and PostgreSQL: apt-get install redis-server postgresql (as root), then run again.');
+		throw new Error(
+			'Queue mode needs redis-server and PostgreSQL: apt-get install redis-server postgresql (as root), then run again.',
+		);
 	}
 	process.stderr.write('[queue] Installing redis-server and postgresql from Debian (once)...\n');
 	execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-	execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server', 'postgresql'], {
-		stdio: 'inherit',
-		env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-	});
+	execFileSync(
+		'apt-get',
+		['install', '-y', '-qq', '--no-install-recommends', 'redis-server', 'postgresql'],
+		{
+			stdio: 'inherit',
+			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+		},
+	);
 }
 
 /** @param {string} cmd @param {string[]} args @param {boolean} asPostgres */
@@ -53,16 +61,54 @@ async function startQueueServices() {
 	const redisPort = await freePort();
 	const pgPort = await freePort();
 
-	const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore', detached: true });
+	const redis = spawn(
+		'redis-server',
+		[
+			'--port',
+			String(redisPort),
+			'--bind',
+			'127.0.0.1',
+			'--save',
+			'',
+			'--appendonly',
+			'no',
+			'--dir',
+			dir,
+		],
+		{ stdio: 'ignore', detached: true },
+	);
 	const data = path.join(dir, 'pg');
-	run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], asPostgres);
-	run(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'pg.log'), '-w', '-o', `-p ${pgPort} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'], asPostgres);
-	run(path.join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', 'n8n'], false);
+	run(
+		path.join(bin, 'initdb'),
+		['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
+		asPostgres,
+	);
+	run(
+		path.join(bin, 'pg_ctl'),
+		[
+			'-D',
+			data,
+			'-l',
+			path.join(dir, 'pg.log'),
+			'-w',
+			'-o',
+			`-p ${pgPort} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+			'start',
+		],
+		asPostgres,
+	);
+	run(
+		path.join(bin, 'createdb'),
+		['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', 'n8n'],
+		false,
+	);
 
 	// Redis answers PING once it is up.
 	const deadline = Date.now() + 20_000;
 	for (;;) {
-		const ping = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'ping'], { encoding: 'utf8' });
+		const ping = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'ping'], {
+			encoding: 'utf8',
+		});
 		if (ping.stdout?.trim() === 'PONG') break;
 		if (Date.now() > deadline) throw new Error('redis-server did not start');
 		await new Promise((r) => setTimeout(r, 100));

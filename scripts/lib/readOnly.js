@@ -12,13 +12,24 @@ async function main() {
 	const dist = (/** @type {string} */ p) => require(`${'../../dist/lib'}/${p}`);
 	const { S3Store } = dist('s3/store');
 	const { readCsv } = dist('csv/reader');
-	const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+	const s3 = new S3Client({
+		region: 'us-east-1',
+		endpoint,
+		forcePathStyle: true,
+		credentials: { accessKeyId: 'b', secretAccessKey: 'b' },
+	});
 	const started = Date.now();
 	const opened = await new S3Store(s3, bucket).open(key);
 	let rows = 0;
 	await readCsv(opened.body, {}, () => void rows++);
 	s3.destroy();
-	process.stdout.write(JSON.stringify({ rows, ms: Date.now() - started, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+	process.stdout.write(
+		JSON.stringify({
+			rows,
+			ms: Date.now() - started,
+			maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+		}),
+	);
 }
 
 main().catch((e) => {

@@ -53,7 +53,12 @@ async function startReceiver(options = {}) {
 		req.on('data', (c) => chunks.push(c));
 		req.on('end', () => {
 			/** @type {ReceivedRequest} */
-			const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+			const request = {
+				method: req.method ?? '',
+				url: req.url ?? '',
+				headers: req.headers,
+				body: Buffer.concat(chunks).toString('utf8'),
+			};
 			requests.push(request);
 			if (request.method === 'GET' && request.url.startsWith('/directory')) {
 				res.writeHead(200, { 'content-type': 'application/json' });
@@ -73,7 +78,8 @@ async function startReceiver(options = {}) {
 				return;
 			}
 			// With an API key set, the endpoint refuses requests without it, as an API gateway would.
-			const refused = receiver.apiKey !== undefined && request.headers['x-api-key'] !== receiver.apiKey;
+			const refused =
+				receiver.apiKey !== undefined && request.headers['x-api-key'] !== receiver.apiKey;
 			if (request.method !== 'POST') {
 				// A credential test's HEAD (or any other probe) is not a callback.
 				res.writeHead(refused ? 401 : 200);

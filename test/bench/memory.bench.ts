@@ -19,12 +19,27 @@ it(`measures the heap node by node for ${ROWS} rows`, async () => {
 	const credentials = { s3InboundAwsApi: testSettings() };
 	const workflow = buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', }),
+			node('Trigger', TYPES.trigger, {
+				mode: 'markerFolders',
+				bucketPath: bucket,
+				baseFolder: 'px',
+			}),
 			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: FIELDS } }),
 			node('CRM', TYPES.directory, { records: directory(100_000) }),
-			node('Account Matcher', TYPES.accountMatcher, { entity: 'account', matchingColumn: 'accountCrmId', directoryKeyField: 'crmId', directoryIdField: 'id', duplicates: 'keepAll' }),
+			node('Account Matcher', TYPES.accountMatcher, {
+				entity: 'account',
+				matchingColumn: 'accountCrmId',
+				directoryKeyField: 'crmId',
+				directoryIdField: 'id',
+				duplicates: 'keepAll',
+			}),
 		],
-		connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Account Matcher', 0, 0], ['Field Mapper', 'CRM'], ['CRM', 'Account Matcher', 0, 1]),
+		connections: connect(
+			['Trigger', 'Field Mapper'],
+			['Field Mapper', 'Account Matcher', 0, 0],
+			['Field Mapper', 'CRM'],
+			['CRM', 'Account Matcher', 0, 1],
+		),
 	});
 	const heap = () => {
 		gc();
@@ -34,14 +49,26 @@ it(`measures the heap node by node for ${ROWS} rows`, async () => {
 	const data = await poll(workflow, 'Trigger', credentials);
 	const afterPoll = heap();
 	const afterNode: Array<[string, number]> = [];
-	const run = await execute(workflow, 'Trigger', data!, credentials, (name) => afterNode.push([name, heap()]));
+	const run = await execute(workflow, 'Trigger', data!, credentials, (name) =>
+		afterNode.push([name, heap()]),
+	);
 	const mb = (b: number) => Math.round(b / 1024 / 1024);
-	const lines = [`| after | heap kept alive (MB) | added by this step (MB) | added per row (bytes) |`, `|---|---:|---:|---:|`];
+	const lines = [
+		`| after | heap kept alive (MB) | added by this step (MB) | added per row (bytes) |`,
+		`|---|---:|---:|---:|`,
+	];
 	let previous = start;
-	for (const [name, used] of [['poll (the trigger\'s file items)', afterPoll] as [string, number], ...afterNode.filter(([n]) => n !== 'Trigger')]) {
-		lines.push(`| ${name} | ${mb(used - start)} | ${mb(used - previous)} | ${Math.round((used - previous) / ROWS)} |`);
+	for (const [name, used] of [
+		["poll (the trigger's file items)", afterPoll] as [string, number],
+		...afterNode.filter(([n]) => n !== 'Trigger'),
+	]) {
+		lines.push(
+			`| ${name} | ${mb(used - start)} | ${mb(used - previous)} | ${Math.round((used - previous) / ROWS)} |`,
+		);
 		previous = used;
 	}
-	process.stdout.write(`\nHeap kept alive by one execution of ${ROWS.toLocaleString('en')} rows:\n${lines.join('\n')}\n`);
+	process.stdout.write(
+		`\nHeap kept alive by one execution of ${ROWS.toLocaleString('en')} rows:\n${lines.join('\n')}\n`,
+	);
 	expect(run.data.resultData.runData['Account Matcher'][0].data?.main[0]).toHaveLength(ROWS);
 });

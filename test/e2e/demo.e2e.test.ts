@@ -8,13 +8,20 @@ import { describeImportFlows, waitFor, type Demo } from './importFlows';
 // Debug logging: the test reads n8n's publication log, and checks no secret reaches even that.
 describeImportFlows(
 	'both import flows in a real n8n server (regular mode)',
-	async () => await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-e2e-')), quiet: true, env: { N8N_LOG_LEVEL: 'debug' } }),
+	async () =>
+		await startDemo({
+			userFolder: mkdtempSync(join(tmpdir(), 'n8n-e2e-')),
+			quiet: true,
+			env: { N8N_LOG_LEVEL: 'debug' },
+		}),
 	(demo: () => Demo) => {
 		it('a workflow published before the customer’s first upload imports it at the next poll, with no error at publishing', async () => {
 			const d = demo();
 			const key = 'staircase/first-upload.csv';
 			const id = await d.createFromExample('hourly-overwrite-import.json', (workflow) => {
-				const trigger = workflow.nodes.find((n: { type: string }) => n.type.endsWith('.s3CsvInboundTrigger'));
+				const trigger = workflow.nodes.find((n: { type: string }) =>
+					n.type.endsWith('.s3CsvInboundTrigger'),
+				);
 				trigger.parameters.fileKey = key;
 				// Poll Times are the trigger's one schedule: this copy polls every minute.
 				trigger.parameters.pollTimes = { item: [{ mode: 'everyMinute' }] };
@@ -27,7 +34,9 @@ describeImportFlows(
 			const rows = await waitFor(
 				'rows from the first upload',
 				async () => {
-					const found = (d.receiver.rows as Array<Record<string, unknown>>).filter((r) => String(r.idempotencyKey).includes(key));
+					const found = (d.receiver.rows as Array<Record<string, unknown>>).filter((r) =>
+						String(r.idempotencyKey).includes(key),
+					);
 					return found.length > 0 && found;
 				},
 				150_000,
@@ -44,10 +53,15 @@ describeImportFlows(
 			const key = 'staircase/republish.csv';
 			await d.write(key, 'crm_account_id,date,tier\na0D30000001n7PiEAI,2024-05-01,Gold\n');
 			const id = await d.createFromExample('hourly-overwrite-import.json', (workflow) => {
-				const trigger = workflow.nodes.find((n: { type: string }) => n.type.endsWith('.s3CsvInboundTrigger'));
+				const trigger = workflow.nodes.find((n: { type: string }) =>
+					n.type.endsWith('.s3CsvInboundTrigger'),
+				);
 				trigger.parameters.fileKey = key;
 			});
-			const rowsOf = (tier: string) => (d.receiver.rows as Array<Record<string, unknown>>).filter((r) => String(r.idempotencyKey).includes(key) && r.tier === tier);
+			const rowsOf = (tier: string) =>
+				(d.receiver.rows as Array<Record<string, unknown>>).filter(
+					(r) => String(r.idempotencyKey).includes(key) && r.tier === tier,
+				);
 			await d.activate(id);
 			await waitFor('the first version', async () => rowsOf('Gold').length > 0, 60_000);
 			// A new upload: the example's next poll is up to an hour away.
@@ -58,7 +72,11 @@ describeImportFlows(
 			const unpublished = () => d.n8n.log().split('"result":"unpublished"').length;
 			const deactivations = unpublished();
 			await d.n8n.api('POST', `/workflows/${id}/unpublish`, {});
-			await waitFor('the trigger to be deactivated', async () => unpublished() > deactivations, 30_000);
+			await waitFor(
+				'the trigger to be deactivated',
+				async () => unpublished() > deactivations,
+				30_000,
+			);
 			const published = Date.now();
 			await d.activate(id);
 			await waitFor('the new version', async () => rowsOf('Platinum').length > 0, 60_000);

@@ -1,9 +1,12 @@
 import { startDemo, DEMO_CALLBACK_KEY, DEMO_SECRET_KEY } from '../../scripts/lib/demo';
 
-
 export type Demo = Awaited<ReturnType<typeof startDemo>>;
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+export async function waitFor<T>(
+	what: string,
+	probe: () => Promise<T | undefined | false>,
+	timeoutMs = 90_000,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await probe();
@@ -32,7 +35,11 @@ const STATUS_20240102 = [
  * Both example workflows in a real n8n server, with the demo's bucket, receiver and credentials:
  * the same assertions in regular mode and in queue mode.
  */
-export function describeImportFlows(title: string, start: () => Promise<Demo>, extra?: (demo: () => Demo) => void): void {
+export function describeImportFlows(
+	title: string,
+	start: () => Promise<Demo>,
+	extra?: (demo: () => Demo) => void,
+): void {
 	describe(title, () => {
 		let demo: Demo;
 		beforeAll(async () => {
@@ -48,15 +55,22 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 				const keys = await demo.keys();
 				return (
 					keys.filter((k) => k.endsWith('/status.txt')).length === 2 &&
-					!keys.some((k) => k.endsWith('.s3-inbound-batch.json') || k.endsWith('current/dt=20240101/_SUCCESS') || k.endsWith('current/dt=20240102/_SUCCESS'))
+					!keys.some(
+						(k) =>
+							k.endsWith('.s3-inbound-batch.json') ||
+							k.endsWith('current/dt=20240101/_SUCCESS') ||
+							k.endsWith('current/dt=20240102/_SUCCESS'),
+					)
 				);
 			});
-			expect(await demo.read('px-import/processed/20240101/status.txt')).toBe('SUCCESS\n25 records were uploaded\n');
-			expect(await demo.read('px-import/processed/20240102/status.txt')).toBe(
-				STATUS_20240102,
+			expect(await demo.read('px-import/processed/20240101/status.txt')).toBe(
+				'SUCCESS\n25 records were uploaded\n',
 			);
+			expect(await demo.read('px-import/processed/20240102/status.txt')).toBe(STATUS_20240102);
 			const keys = await demo.keys();
-			expect(keys.filter((k) => k.startsWith('px-import/current/'))).toEqual(['px-import/current/dt=20240103/users.csv.gz']);
+			expect(keys.filter((k) => k.startsWith('px-import/current/'))).toEqual([
+				'px-import/current/dt=20240103/users.csv.gz',
+			]);
 			expect(keys.filter((k) => k.startsWith('px-import/processed/'))).toEqual([
 				'px-import/processed/20240101/_SUCCESS',
 				'px-import/processed/20240101/status.txt',
@@ -70,22 +84,41 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 		});
 
 		it('marker folders: the execution that closed the ERROR batch is failed in the executions list, naming the folder; the others succeed', async () => {
-			type Execution = { id: string; status: string; data?: { resultData?: { error?: { message?: string } } } };
+			type Execution = {
+				id: string;
+				status: string;
+				data?: { resultData?: { error?: { message?: string } } };
+			};
 			const executions = await waitFor('executions of the marker workflow', async () => {
-				const all = (await demo.n8n.api('GET', `/executions?workflowId=${demo.workflows.marker}&includeData=true`)).data as Execution[];
-				return all.length > 0 && all.every((e) => e.status !== 'running' && e.status !== 'new') && all;
+				const all = (
+					await demo.n8n.api(
+						'GET',
+						`/executions?workflowId=${demo.workflows.marker}&includeData=true`,
+					)
+				).data as Execution[];
+				return (
+					all.length > 0 && all.every((e) => e.status !== 'running' && e.status !== 'new') && all
+				);
 			});
 			const failed = executions.filter((e) => e.status !== 'success');
 			expect(failed).toHaveLength(1);
 			expect(failed[0].status).toBe('error');
-			expect(failed[0].data?.resultData?.error?.message).toMatch(/^1 batch folder closed with ERROR: px-import\/processed\/20240102: /);
+			expect(failed[0].data?.resultData?.error?.message).toMatch(
+				/^1 batch folder closed with ERROR: px-import\/processed\/20240102: /,
+			);
 		});
 
 		it('marker folders: one callback per folder, with the API key header and the reference body', async () => {
 			await waitFor('two callbacks', async () => demo.receiver.callbacks.length >= 2);
-			const bodies = demo.receiver.callbacks.map((c) => JSON.parse(c.body) as { folder_path: string; success: boolean; message: string });
+			const bodies = demo.receiver.callbacks.map(
+				(c) => JSON.parse(c.body) as { folder_path: string; success: boolean; message: string },
+			);
 			expect(bodies.sort((a, b) => a.folder_path.localeCompare(b.folder_path))).toEqual([
-				{ folder_path: 'px-import/processed/20240101', success: true, message: '25 records were uploaded' },
+				{
+					folder_path: 'px-import/processed/20240101',
+					success: true,
+					message: '25 records were uploaded',
+				},
 				{
 					folder_path: 'px-import/processed/20240102',
 					success: false,
@@ -101,11 +134,21 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 			expect(users).toHaveLength(35);
 			// users-part3.csv.gz has one bad value among 20 rows: strict mode delivers none of them.
 			expect(users.filter((u) => /^u3\d\d$/.test(String(u.id)))).toEqual([]);
-			expect(users.find((u) => u.id === 'u1')).toEqual({ id: 'u1', email: 'user1@example.com', name: 'User 1, Jr.', signupDate: '2024-01-02', score: 7.5, active: false });
+			expect(users.find((u) => u.id === 'u1')).toEqual({
+				id: 'u1',
+				email: 'user1@example.com',
+				name: 'User 1, Jr.',
+				signupDate: '2024-01-02',
+				score: 7.5,
+				active: false,
+			});
 		});
 
 		it('overwrite: rows matched to accounts, out-of-scope and unknown accounts left out, history kept', async () => {
-			const rows = await waitFor('account rows', async () => accountRows(demo).length >= 4 && accountRows(demo));
+			const rows = await waitFor(
+				'account rows',
+				async () => accountRows(demo).length >= 4 && accountRows(demo),
+			);
 			// The hourly example maps with the Staircase account fields preset (Owner removed).
 			expect(rows.map((r) => [r.accountId, r.date, r.tier]).sort()).toEqual([
 				['acc-001', '2024-03-14', 'Gold'],
@@ -129,7 +172,14 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 			const before = accountRows(demo).length;
 			const workflow = await demo.n8n.api('GET', `/workflows/${demo.workflows.hourly}`);
 			const mapper = workflow.nodes.find((n: { name: string }) => n.name === 'Field Mapper');
-			mapper.parameters.staircaseFields.field.push({ target: 'notes', source: 'notes', type: 'string', required: false, dateFormat: '', userReference: false });
+			mapper.parameters.staircaseFields.field.push({
+				target: 'notes',
+				source: 'notes',
+				type: 'string',
+				required: false,
+				dateFormat: '',
+				userReference: false,
+			});
 			await demo.n8n.api('PUT', `/workflows/${demo.workflows.hourly}`, {
 				name: workflow.name,
 				nodes: workflow.nodes,
@@ -141,14 +191,28 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 			const unpublished = () => demo.n8n.log().split('"result":"unpublished"').length;
 			const deactivations = unpublished();
 			await demo.n8n.api('POST', `/workflows/${demo.workflows.hourly}/unpublish`, {});
-			await waitFor('the trigger to be deactivated', async () => unpublished() > deactivations, 30_000);
+			await waitFor(
+				'the trigger to be deactivated',
+				async () => unpublished() > deactivations,
+				30_000,
+			);
 			await demo.activate(demo.workflows.hourly);
-			const after = await waitFor('the re-import', async () => accountRows(demo).length >= before + 4 && accountRows(demo).slice(before));
+			const after = await waitFor(
+				'the re-import',
+				async () => accountRows(demo).length >= before + 4 && accountRows(demo).slice(before),
+			);
 			expect(after).toHaveLength(4);
 			// The new mapping is in effect: the notes column now reaches the destination's input.
-			const executions = await demo.n8n.api('GET', `/executions?workflowId=${demo.workflows.hourly}&includeData=true`);
-			const latest = executions.data.sort((a: { id: string }, b: { id: string }) => Number(b.id) - Number(a.id))[0];
-			const mapped = latest.data.resultData.runData['Field Mapper'][0].data.main[0] as Array<{ json: Row }>;
+			const executions = await demo.n8n.api(
+				'GET',
+				`/executions?workflowId=${demo.workflows.hourly}&includeData=true`,
+			);
+			const latest = executions.data.sort(
+				(a: { id: string }, b: { id: string }) => Number(b.id) - Number(a.id),
+			)[0];
+			const mapped = latest.data.resultData.runData['Field Mapper'][0].data.main[0] as Array<{
+				json: Row;
+			}>;
 			expect(mapped.map((i) => i.json.notes)).toContain('18-character ID');
 		});
 
@@ -156,7 +220,11 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 			const problems = demo.n8n
 				.log()
 				.split('\n')
-				.filter((l) => /unknown|unrecognized|could not find|failed to load|skipping package/i.test(l) && !/license/i.test(l))
+				.filter(
+					(l) =>
+						/unknown|unrecognized|could not find|failed to load|skipping package/i.test(l) &&
+						!/license/i.test(l),
+				)
 				// The ERROR batch's failed execution quotes the customer's file ("Unknown column"): not a load problem.
 				.filter((l) => !l.includes('Workflow execution finished with error'));
 			expect(problems).toEqual([]);
@@ -169,7 +237,8 @@ export function describeImportFlows(title: string, start: () => Promise<Demo>, e
 		it('no secret reaches the n8n log or the bucket', async () => {
 			const objects = await Promise.all((await demo.keys()).map((k) => demo.read(k)));
 			const everything = [demo.n8n.log(), ...objects].join('\n');
-			for (const secret of [DEMO_SECRET_KEY, DEMO_CALLBACK_KEY]) expect(everything).not.toContain(secret);
+			for (const secret of [DEMO_SECRET_KEY, DEMO_CALLBACK_KEY])
+				expect(everything).not.toContain(secret);
 		});
 
 		extra?.(() => demo);

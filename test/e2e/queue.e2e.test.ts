@@ -12,23 +12,40 @@ import { describeImportFlows, waitFor, type Demo } from './importFlows';
 
 describeImportFlows(
 	'both import flows in queue mode (one main instance, two workers, Redis, PostgreSQL)',
-	async () => await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-queue-e2e-')), quiet: true, queueWorkers: 2, env: { N8N_LOG_LEVEL: 'debug' } }),
+	async () =>
+		await startDemo({
+			userFolder: mkdtempSync(join(tmpdir(), 'n8n-queue-e2e-')),
+			quiet: true,
+			queueWorkers: 2,
+			env: { N8N_LOG_LEVEL: 'debug' },
+		}),
 	(demo: () => Demo) => {
 		it('every execution ran on a worker, and the main instance ran no node', async () => {
 			const d = demo();
 			type Execution = { id: string; workflowId: string; status: string };
 			const executions = await waitFor('executions of both workflows', async () => {
 				const all: Execution[] = [];
-				for (const id of Object.values(d.workflows)) all.push(...((await d.n8n.api('GET', `/executions?workflowId=${id}`)).data as Execution[]));
+				for (const id of Object.values(d.workflows))
+					all.push(
+						...((await d.n8n.api('GET', `/executions?workflowId=${id}`)).data as Execution[]),
+					);
 				const workflows = new Set(all.map((e) => e.workflowId));
-				return workflows.size === 2 && all.every((e) => e.status !== 'running' && e.status !== 'new') && all;
+				return (
+					workflows.size === 2 &&
+					all.every((e) => e.status !== 'running' && e.status !== 'new') &&
+					all
+				);
 			});
 			// Only the execution that closed the ERROR batch fails (PX Status Writer v2's default).
-			expect(executions.filter((e) => e.status !== 'success').map((e) => e.workflowId)).toEqual([d.workflows.marker]);
+			expect(executions.filter((e) => e.status !== 'success').map((e) => e.workflowId)).toEqual([
+				d.workflows.marker,
+			]);
 			const workerLogs = d.workers.map((w) => w.log());
 			for (const execution of executions) {
 				expect(d.n8n.log()).toContain(`Enqueued execution ${execution.id} `);
-				const ranOn = workerLogs.filter((log) => log.includes(`Worker started execution ${execution.id} `));
+				const ranOn = workerLogs.filter((log) =>
+					log.includes(`Worker started execution ${execution.id} `),
+				);
 				expect(ranOn).toHaveLength(1);
 			}
 			// n8n logs every node it runs (at debug level): the main instance logged none.

@@ -1,6 +1,12 @@
 import { gzipSync } from 'node:zlib';
 
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 
 /**
  * Stands for any node that outputs files as binary data (HTTP Request, Read Files from Disk, an
@@ -20,11 +26,19 @@ export class TestBinarySource implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const files = JSON.parse(this.getNodeParameter('files', 0) as string) as Array<{ name: string; text: string; gzip?: boolean }>;
+		const files = JSON.parse(this.getNodeParameter('files', 0) as string) as Array<{
+			name: string;
+			text: string;
+			gzip?: boolean;
+		}>;
 		const out: INodeExecutionData[] = [];
 		for (const f of files) {
 			const bytes = f.gzip ? gzipSync(Buffer.from(f.text)) : Buffer.from(f.text);
-			out.push({ json: { name: f.name }, binary: { data: await this.helpers.prepareBinaryData(bytes, f.name) }, pairedItem: { item: 0 } });
+			out.push({
+				json: { name: f.name },
+				binary: { data: await this.helpers.prepareBinaryData(bytes, f.name) },
+				pairedItem: { item: 0 },
+			});
 		}
 		return [out];
 	}

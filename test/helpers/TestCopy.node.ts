@@ -1,4 +1,10 @@
-import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 
 /**
  * Stands for a Code node or a queue-mode hop between two nodes: every item's JSON is a copy (no
@@ -20,6 +26,11 @@ export class TestCopy implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const order = [...items.keys()].sort((a, b) => (a % 2) - (b % 2) || a - b);
-		return [order.map((i) => ({ json: JSON.parse(JSON.stringify(items[i].json)), pairedItem: { item: i } }))];
+		return [
+			order.map((i) => ({
+				json: JSON.parse(JSON.stringify(items[i].json)),
+				pairedItem: { item: i },
+			})),
+		];
 	}
 }

@@ -1,4 +1,11 @@
-import { NodeConnectionTypes, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
 
 /**
  * A stand-in for the user's destination (a CRM or database node): records what it received and
@@ -35,14 +42,19 @@ export class TestDestination implements INodeType {
 		for (let i = 0; i < items.length; i++) {
 			const fields = (items[i].json.fields ?? items[i].json) as Record<string, unknown>;
 			if (failWhen && String(fields[failWhen]) === failValue) {
-				const error = new NodeOperationError(this.getNode(), `Destination refused row ${i}`, { itemIndex: i });
+				const error = new NodeOperationError(this.getNode(), `Destination refused row ${i}`, {
+					itemIndex: i,
+				});
 				if (this.continueOnFail()) {
 					out.push({ json: { error: error.message }, pairedItem: { item: i } });
 					continue;
 				}
 				throw error;
 			}
-			out.push({ json: replaceJson ? { ok: true, id: `dest-${i}` } : items[i].json, pairedItem: { item: i } });
+			out.push({
+				json: replaceJson ? { ok: true, id: `dest-${i}` } : items[i].json,
+				pairedItem: { item: i },
+			});
 		}
 		return [out];
 	}

@@ -25,7 +25,6 @@ import {
 	type IVersionedNodeType,
 } from 'n8n-workflow';
 
-
 export const PACKAGE = 'n8n-nodes-s3-inbound';
 export const TYPES = {
 	trigger: `${PACKAGE}.s3CsvInboundTrigger`,
@@ -42,10 +41,14 @@ class TestNodeTypes implements INodeTypes {
 	/** Loaded on first use, so a test loads only the nodes it runs. */
 	private readonly loaders: Record<string, () => INodeType> = {
 		/* eslint-disable @typescript-eslint/no-require-imports */
-		[TYPES.trigger]: () => new (require('../../nodes/S3CsvInboundTrigger/S3CsvInboundTrigger.node').S3CsvInboundTrigger)(),
-		[TYPES.fieldMapper]: () => new (require('../../nodes/FieldMapper/FieldMapper.node').FieldMapper)(),
-		[TYPES.accountMatcher]: () => new (require('../../nodes/AccountMatcher/AccountMatcher.node').AccountMatcher)(),
-		[TYPES.statusWriter]: () => new (require('../../nodes/PxStatusWriter/PxStatusWriter.node').PxStatusWriter)(),
+		[TYPES.trigger]: () =>
+			new (require('../../nodes/S3CsvInboundTrigger/S3CsvInboundTrigger.node').S3CsvInboundTrigger)(),
+		[TYPES.fieldMapper]: () =>
+			new (require('../../nodes/FieldMapper/FieldMapper.node').FieldMapper)(),
+		[TYPES.accountMatcher]: () =>
+			new (require('../../nodes/AccountMatcher/AccountMatcher.node').AccountMatcher)(),
+		[TYPES.statusWriter]: () =>
+			new (require('../../nodes/PxStatusWriter/PxStatusWriter.node').PxStatusWriter)(),
 		[TYPES.destination]: () => new (require('./TestDestination.node').TestDestination)(),
 		[TYPES.directory]: () => new (require('./TestDirectory.node').TestDirectory)(),
 		[TYPES.copy]: () => new (require('./TestCopy.node').TestCopy)(),
@@ -73,8 +76,10 @@ export const nodeTypes = new TestNodeTypes();
 
 const CREDENTIAL_TYPES: Record<string, () => unknown> = {
 	/* eslint-disable @typescript-eslint/no-require-imports */
-	importStatusCallbackApi: () => new (require('../../credentials/ImportStatusCallbackApi.credentials').ImportStatusCallbackApi)(),
-	s3InboundAwsApi: () => new (require('../../credentials/S3InboundAwsApi.credentials').S3InboundAwsApi)(),
+	importStatusCallbackApi: () =>
+		new (require('../../credentials/ImportStatusCallbackApi.credentials').ImportStatusCallbackApi)(),
+	s3InboundAwsApi: () =>
+		new (require('../../credentials/S3InboundAwsApi.credentials').S3InboundAwsApi)(),
 	/* eslint-enable @typescript-eslint/no-require-imports */
 };
 
@@ -94,15 +99,29 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	 * CredentialsHelper does for generic authentication (which lives in the n8n package, not in
 	 * n8n-core): its headers and query values, with `{{$credentials.x}}` resolved.
 	 */
-	async authenticate(credentials: ICredentialDataDecryptedObject, type: string, options: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		type: string,
+		options: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		const load = CREDENTIAL_TYPES[type];
 		const authenticate = load ? (load() as ICredentialType).authenticate : undefined;
 		if (!authenticate || typeof authenticate === 'function') return options;
 		const resolve = (value: unknown) =>
-			typeof value === 'string' ? value.replace(/^=\{\{\s*\$credentials\.(\w+)\s*\}\}$/, (_m, name: string) => String(credentials[name] ?? '')) : value;
-		const result = { ...options, headers: { ...(options.headers ?? {}) }, qs: { ...(options.qs ?? {}) } };
-		for (const [name, value] of Object.entries(authenticate.properties.headers ?? {})) result.headers[name] = resolve(value) as string;
-		for (const [name, value] of Object.entries(authenticate.properties.qs ?? {})) result.qs[name] = resolve(value) as string;
+			typeof value === 'string'
+				? value.replace(/^=\{\{\s*\$credentials\.(\w+)\s*\}\}$/, (_m, name: string) =>
+						String(credentials[name] ?? ''),
+					)
+				: value;
+		const result = {
+			...options,
+			headers: { ...(options.headers ?? {}) },
+			qs: { ...(options.qs ?? {}) },
+		};
+		for (const [name, value] of Object.entries(authenticate.properties.headers ?? {}))
+			result.headers[name] = resolve(value) as string;
+		for (const [name, value] of Object.entries(authenticate.properties.qs ?? {}))
+			result.qs[name] = resolve(value) as string;
 		return result;
 	}
 	async preAuthentication(): Promise<undefined> {
@@ -114,7 +133,11 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	async getCredentials(_details: INodeCredentialsDetails, type: string): Promise<ICredentials> {
 		throw new Error(`getCredentials(${type}) is not used by these nodes`);
 	}
-	async getDecrypted(_a: IWorkflowExecuteAdditionalData, _d: INodeCredentialsDetails, type: string): Promise<ICredentialDataDecryptedObject> {
+	async getDecrypted(
+		_a: IWorkflowExecuteAdditionalData,
+		_d: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
 		const data = this.byType[type];
 		if (!data) throw new Error(`No test credential of type ${type}`);
 		return structuredClone(data);
@@ -220,8 +243,13 @@ export async function execute(
 		updatedAt: new Date(),
 		settings: { executionOrder: 'v1' as const },
 	};
-	additionalData.hooks = new ExecutionLifecycleHooks('trigger', 'test-execution', workflowData as never);
-	if (onNodeFinished) additionalData.hooks.addHandler('nodeExecuteAfter', (nodeName) => onNodeFinished(nodeName));
+	additionalData.hooks = new ExecutionLifecycleHooks(
+		'trigger',
+		'test-execution',
+		workflowData as never,
+	);
+	if (onNodeFinished)
+		additionalData.hooks.addHandler('nodeExecuteAfter', (nodeName) => onNodeFinished(nodeName));
 	const runData = createRunExecutionData({
 		executionData: {
 			nodeExecutionStack: [{ node, data: { main: triggerData }, source: null }],
@@ -252,7 +280,9 @@ export function outputOf(run: IRun, nodeName: string, outputIndex = 0): INodeExe
 /** The error a run stopped on, if any. */
 export function runError(run: IRun): string | undefined {
 	const error = run.data.resultData.error;
-	return error ? `${error.message}${error.description ? ` (${error.description})` : ''}` : undefined;
+	return error
+		? `${error.message}${error.description ? ` (${error.description})` : ''}`
+		: undefined;
 }
 
 let nodeCounter = 0;
@@ -264,8 +294,10 @@ export function node(
 ): INode {
 	nodeCounter += 1;
 	const credentials: INode['credentials'] = {};
-	if (type === TYPES.trigger || type === TYPES.statusWriter || type === TYPES.fieldMapper) credentials.s3InboundAwsApi = { id: 'aws', name: 'S3 Inbound AWS' };
-	if (type === TYPES.statusWriter) credentials.importStatusCallbackApi = { id: 'cb', name: 'Import Status Callback' };
+	if (type === TYPES.trigger || type === TYPES.statusWriter || type === TYPES.fieldMapper)
+		credentials.s3InboundAwsApi = { id: 'aws', name: 'S3 Inbound AWS' };
+	if (type === TYPES.statusWriter)
+		credentials.importStatusCallbackApi = { id: 'cb', name: 'Import Status Callback' };
 	return {
 		credentials,
 		id: `node-${nodeCounter}`,
@@ -327,14 +359,42 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
 export function pxFlow(
 	bucket: string,
 	staticData: IDataObject,
-	parameters: { destination?: object; statusWriterOptions?: object; statusWriterVersion?: number; trigger?: object; triggerOptions?: object; triggerVersion?: number } = {},
+	parameters: {
+		destination?: object;
+		statusWriterOptions?: object;
+		statusWriterVersion?: number;
+		trigger?: object;
+		triggerOptions?: object;
+		triggerVersion?: number;
+	} = {},
 ): Workflow {
 	return buildWorkflow({
 		nodes: [
-			node('Trigger', TYPES.trigger, { mode: 'markerFolders', bucketPath: bucket, baseFolder: 'px', ...parameters.trigger, options: { leaseMinutes: 1, ...parameters.triggerOptions } }, { typeVersion: parameters.triggerVersion ?? 1 }),
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'strict', fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] } }),
-			node('Destination', TYPES.destination, parameters.destination ?? {}, { onError: 'continueErrorOutput' }),
-			node('PX Status Writer', TYPES.statusWriter, { sendCallback: true, options: parameters.statusWriterOptions ?? {} }, { typeVersion: parameters.statusWriterVersion ?? 1 }),
+			node(
+				'Trigger',
+				TYPES.trigger,
+				{
+					mode: 'markerFolders',
+					bucketPath: bucket,
+					baseFolder: 'px',
+					...parameters.trigger,
+					options: { leaseMinutes: 1, ...parameters.triggerOptions },
+				},
+				{ typeVersion: parameters.triggerVersion ?? 1 },
+			),
+			node('Field Mapper', TYPES.fieldMapper, {
+				mode: 'strict',
+				fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] },
+			}),
+			node('Destination', TYPES.destination, parameters.destination ?? {}, {
+				onError: 'continueErrorOutput',
+			}),
+			node(
+				'PX Status Writer',
+				TYPES.statusWriter,
+				{ sendCallback: true, options: parameters.statusWriterOptions ?? {} },
+				{ typeVersion: parameters.statusWriterVersion ?? 1 },
+			),
 		],
 		connections: connect(
 			['Trigger', 'Field Mapper'],

@@ -53,11 +53,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 			req.resume();
 			const code = rule.code ?? 'InternalError';
 			res.writeHead(rule.status, { 'content-type': 'application/xml' });
-			res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected by the test proxy</Message><RequestId>fault</RequestId></Error>`);
+			res.end(
+				`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected by the test proxy</Message><RequestId>fault</RequestId></Error>`,
+			);
 			return;
 		}
 		const forward = httpRequest(
-			{ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+			{
+				host: upstream.hostname,
+				port: upstream.port,
+				method: req.method,
+				path: req.url,
+				headers: req.headers,
+			},
 			(answer) => {
 				res.writeHead(answer.statusCode ?? 500, answer.headers);
 				if (rule?.cutAfterBytes === undefined) {

@@ -48,7 +48,8 @@ export class PublishedWorkflow {
 
 	/** The trigger's static data as the database holds it (a copy). */
 	get savedState(): IDataObject | undefined {
-		return (JSON.parse(this.stored) as IDataObject)[`node:${this.triggerName}`] as IDataObject | undefined;
+		return (JSON.parse(this.stored) as IDataObject)[`node:${this.triggerName}`] as
+			IDataObject | undefined;
 	}
 
 	/** n8n restarts: the scheduler's Workflow object, and whatever it never saved, is gone. */
@@ -59,7 +60,9 @@ export class PublishedWorkflow {
 	/** Moves the clock the trigger sees (Date.now) forward, as time passing between polls would. */
 	advance(ms: number): void {
 		this.clockOffsetMs += ms;
-		this.clockSpy ??= jest.spyOn(Date, 'now').mockImplementation(() => realNow() + this.clockOffsetMs);
+		this.clockSpy ??= jest
+			.spyOn(Date, 'now')
+			.mockImplementation(() => realNow() + this.clockOffsetMs);
 	}
 
 	/** Puts the real clock back; call in a finally or afterEach. */
@@ -77,7 +80,9 @@ export class PublishedWorkflow {
 	/** One scheduled poll, run by n8n-core's PollTriggerExecutor. */
 	async poll(): Promise<PollOutcome> {
 		const durable = this.options.durableCursors === true;
-		const workflow = durable ? this.build(JSON.parse(this.stored) as IDataObject) : (this.live ??= this.build(JSON.parse(this.stored) as IDataObject));
+		const workflow = durable
+			? this.build(JSON.parse(this.stored) as IDataObject)
+			: (this.live ??= this.build(JSON.parse(this.stored) as IDataObject));
 		const node = workflow.getNode(this.triggerName);
 		if (!node) throw new Error(`No node named ${this.triggerName}`);
 		const outcome: PollOutcome = { emitted: null };
@@ -111,7 +116,8 @@ export class PublishedWorkflow {
 				if (durable) commit();
 			},
 			async (run) => {
-				if (durable) staged = JSON.parse(JSON.stringify(workflow.getStaticData('node', node))) as IDataObject;
+				if (durable)
+					staged = JSON.parse(JSON.stringify(workflow.getStaticData('node', node))) as IDataObject;
 				return await run();
 			},
 			durable ? () => staged as IDataObject : undefined,
@@ -126,6 +132,11 @@ export class PublishedWorkflow {
 		const { emitted, error } = await this.poll();
 		if (error) throw error;
 		if (!emitted) return undefined;
-		return await execute(this.build(JSON.parse(this.stored) as IDataObject), this.triggerName, emitted, this.credentials);
+		return await execute(
+			this.build(JSON.parse(this.stored) as IDataObject),
+			this.triggerName,
+			emitted,
+			this.credentials,
+		);
 	}
 }

@@ -8,7 +8,10 @@ import { S3Store } from '../../lib/s3/store';
 
 export function motoEndpoint(): string {
 	const endpoint = process.env.S3_TEST_ENDPOINT;
-	if (!endpoint) throw new Error('S3_TEST_ENDPOINT is not set: run the tests through jest (globalSetup starts moto).');
+	if (!endpoint)
+		throw new Error(
+			'S3_TEST_ENDPOINT is not set: run the tests through jest (globalSetup starts moto).',
+		);
 	return endpoint;
 }
 
@@ -25,7 +28,9 @@ export function testSettings(overrides: Partial<S3ConnectionSettings> = {}): S3C
 }
 
 /** A fresh, uniquely named bucket, so test files can share one moto server. */
-export async function newBucket(prefix = 'test'): Promise<{ bucket: string; store: S3Store; client: S3Client }> {
+export async function newBucket(
+	prefix = 'test',
+): Promise<{ bucket: string; store: S3Store; client: S3Client }> {
 	const bucket = `${prefix}-${randomBytes(4).toString('hex')}`;
 	const client = s3ClientFor(testSettings());
 	await client.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -18,14 +18,22 @@ import { startDemo } from '../../scripts/lib/demo';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'ui');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Console errors that name this package or its nodes and credentials. */
-const OURS = /s3-inbound|s3CsvInbound|fieldMapper|accountMatcher|pxStatusWriter|importStatusCallback|S3 CSV Inbound|Field Mapper|Account Matcher|PX Status Writer|S3 Inbound AWS/i;
+const OURS =
+	/s3-inbound|s3CsvInbound|fieldMapper|accountMatcher|pxStatusWriter|importStatusCallback|S3 CSV Inbound|Field Mapper|Account Matcher|PX Status Writer|S3 Inbound AWS/i;
 
 function ensureChromium(): void {
 	if (existsSync(CHROMIUM)) return;
-	if (process.getuid?.() !== 0) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (as root), or set CHROMIUM_PATH.`);
+	if (process.getuid?.() !== 0)
+		throw new Error(
+			`No Chromium at ${CHROMIUM}: apt-get install chromium (as root), or set CHROMIUM_PATH.`,
+		);
 	execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-	execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-	if (spawnSync(CHROMIUM, ['--version']).status !== 0) throw new Error('chromium was installed but does not start');
+	execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], {
+		stdio: 'inherit',
+		env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+	});
+	if (spawnSync(CHROMIUM, ['--version']).status !== 0)
+		throw new Error('chromium was installed but does not start');
 }
 
 type Demo = Awaited<ReturnType<typeof startDemo>>;
@@ -38,15 +46,29 @@ beforeAll(async () => {
 	ensureChromium();
 	mkdirSync(ARTIFACTS, { recursive: true });
 	demo = await startDemo({ userFolder: mkdtempSync(join(tmpdir(), 'n8n-ui-')), quiet: true });
-	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'] });
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-dev-shm-usage',
+			'--disable-background-networking',
+		],
+	});
 	page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 	page.on('console', (m) => {
 		if (m.type() === 'error') consoleErrors.push(m.text());
 	});
 	page.on('pageerror', (e) => consoleErrors.push(`${e.name}: ${e.message}\n${e.stack ?? ''}`));
 	await page.goto(`${demo.n8n.url}/signin`);
-	await page.locator('[data-test-id="emailOrLdapLoginId"] input, input[type=email]').first().fill('demo@example.com');
-	await page.locator('[data-test-id="password"] input, input[type=password]').first().fill('Demo-password-1');
+	await page
+		.locator('[data-test-id="emailOrLdapLoginId"] input, input[type=email]')
+		.first()
+		.fill('demo@example.com');
+	await page
+		.locator('[data-test-id="password"] input, input[type=password]')
+		.first()
+		.fill('Demo-password-1');
 	await page.locator('[data-test-id="form-submit-button"]').click();
 	await page.waitForURL((u) => !u.pathname.includes('signin'), { timeout: 60_000 });
 }, 600_000);
@@ -68,7 +90,8 @@ async function closePanel(panel: ReturnType<Page['locator']>): Promise<void> {
 		await page.keyboard.press('Escape');
 		await panel.waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => undefined);
 	}
-	if (await panel.isVisible()) await page.locator('[data-test-id="ndv-close-button"]').first().click();
+	if (await panel.isVisible())
+		await page.locator('[data-test-id="ndv-close-button"]').first().click();
 	await panel.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
@@ -84,7 +107,11 @@ async function settled<T>(probe: () => Promise<T>, expected: T): Promise<T> {
 }
 
 /** Opens a node's panel, returns its visible text, takes a screenshot, and closes it. */
-async function openNode(name: string, screenshot: string, before?: (panel: ReturnType<Page['locator']>) => Promise<void>): Promise<string> {
+async function openNode(
+	name: string,
+	screenshot: string,
+	before?: (panel: ReturnType<Page['locator']>) => Promise<void>,
+): Promise<string> {
 	await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
 	const panel = page.locator('[data-test-id="ndv"]');
 	await panel.waitFor({ timeout: 30_000 });
@@ -111,14 +138,26 @@ describe('the demo in a browser', () => {
 	it('hourly workflow: trigger (one schedule; no marker-only options), Field Mapper one row per field, Account Matcher wiring', async () => {
 		await openWorkflow(demo.workflows.hourly, 'hourly-workflow.png');
 		let options: string[] = [];
-		const trigger = await openNode('S3 CSV Inbound Trigger', 'trigger-single-file.png', async (panel) => {
-			// The collection's picker is a select whose placeholder reads "Add option".
-			await panel.getByPlaceholder('Add option').or(panel.getByText('Add option', { exact: true })).filter({ visible: true }).last().click();
-			await page.waitForTimeout(800);
-			options = await page.locator('.el-select-dropdown, [role="listbox"], .el-popper').filter({ visible: true }).allInnerTexts();
-			await page.screenshot({ path: join(ARTIFACTS, 'trigger-single-file-options.png') });
-			await page.keyboard.press('Escape');
-		});
+		const trigger = await openNode(
+			'S3 CSV Inbound Trigger',
+			'trigger-single-file.png',
+			async (panel) => {
+				// The collection's picker is a select whose placeholder reads "Add option".
+				await panel
+					.getByPlaceholder('Add option')
+					.or(panel.getByText('Add option', { exact: true }))
+					.filter({ visible: true })
+					.last()
+					.click();
+				await page.waitForTimeout(800);
+				options = await page
+					.locator('.el-select-dropdown, [role="listbox"], .el-popper')
+					.filter({ visible: true })
+					.allInnerTexts();
+				await page.screenshot({ path: join(ARTIFACTS, 'trigger-single-file-options.png') });
+				await page.keyboard.press('Escape');
+			},
+		);
 		expect(trigger).toMatch(/File Path/);
 		// n8n's Poll Times are the one schedule: no second "Check Every" clock.
 		expect(trigger).toMatch(/Poll Times/);
@@ -134,8 +173,13 @@ describe('the demo in a browser', () => {
 		const mapper = await openNode('Field Mapper', 'field-mapper.png', async (panel) => {
 			rows = await panel.locator('[class*="inlineItem"]').evaluateAll((els) =>
 				els.map((row) => {
-					const inputs = [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) => c.getBoundingClientRect());
-					return { tops: inputs.map((r) => Math.round(r.top)), widths: inputs.map((r) => Math.round(r.width)) };
+					const inputs = [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) =>
+						c.getBoundingClientRect(),
+					);
+					return {
+						tops: inputs.map((r) => Math.round(r.top)),
+						widths: inputs.map((r) => Math.round(r.width)),
+					};
 				}),
 			);
 			// Widened by its right edge, as a user does for long names: the row's inputs share the width.
@@ -147,26 +191,39 @@ describe('the demo in a browser', () => {
 				await page.mouse.move(box.x + 300, box.y + box.height / 2, { steps: 10 });
 				await page.mouse.up();
 				await page.waitForTimeout(800);
-				widened = await panel.locator('[class*="inlineItem"]').first().evaluate((row) => [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) => Math.round(c.getBoundingClientRect().width)));
+				widened = await panel
+					.locator('[class*="inlineItem"]')
+					.first()
+					.evaluate((row) =>
+						[...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) =>
+							Math.round(c.getBoundingClientRect().width),
+						),
+					);
 				await page.screenshot({ path: join(ARTIFACTS, 'field-mapper-widened.png') });
 			}
 		});
 		expect(mapper).toMatch(/Default Date Format/);
 		expect(mapper).toMatch(/One row per field: Required switch, target field, source column/);
-		console.log(`Field Mapper rows (input widths, px): ${JSON.stringify(rows.map((r) => r.widths))}`);
+		console.log(
+			`Field Mapper rows (input widths, px): ${JSON.stringify(rows.map((r) => r.widths))}`,
+		);
 		// The example's nine Staircase fields, each one row: Required, target, source, type, and a date
 		// format only for the date field (renewalDate).
 		expect(rows).toHaveLength(9);
 		expect(rows.map((r) => r.widths.length)).toEqual([4, 4, 4, 4, 4, 5, 4, 4, 4]);
 		for (const row of rows) expect(Math.max(...row.tops) - Math.min(...row.tops)).toBeLessThan(30);
 		const pitch = rows.slice(1).map((r, i) => r.tops[0] - rows[i].tops[0]);
-		console.log(`Field Mapper: px per field: ${JSON.stringify(pitch)}; first row's input widths in the widened panel: ${JSON.stringify(widened)}`);
+		console.log(
+			`Field Mapper: px per field: ${JSON.stringify(pitch)}; first row's input widths in the widened panel: ${JSON.stringify(widened)}`,
+		);
 		expect(Math.max(...pitch)).toBeLessThan(80);
 		const matcher = await openNode('Account Matcher', 'account-matcher.png');
 		expect(matcher).toMatch(/Connect the imported rows/);
 		expect(matcher).toMatch(/Directory Field to Match On/);
 		expect(matcher).toMatch(/Leave Out by Status/);
-		const subtitle = await page.locator('[data-test-id="canvas-node"][data-node-name="Account Matcher"]').innerText();
+		const subtitle = await page
+			.locator('[data-test-id="canvas-node"][data-node-name="Account Matcher"]')
+			.innerText();
 		expect(subtitle).toMatch(/Accounts by CRM ID/);
 	});
 
@@ -191,17 +248,30 @@ describe('the demo in a browser', () => {
 		const panel = page.locator('[data-test-id="ndv"]');
 		await panel.waitFor({ timeout: 30_000 });
 		const rows = panel.locator('[class*="inlineItem"]');
-		const inputsOf = async (index: number) => await rows.nth(index).locator('[data-test-id="parameter-item"]').count();
+		const inputsOf = async (index: number) =>
+			await rows.nth(index).locator('[data-test-id="parameter-item"]').count();
 		// The example's six PX fields.
 		expect(await rows.count()).toBe(6);
 		await panel.getByRole('button', { name: 'Add Field' }).click();
 		expect(await settled(async () => await rows.count(), 7)).toBe(7);
 		// Required, target, source, type: no date format for a String.
 		expect(await inputsOf(6)).toBe(4);
-		expect(await settled(async () => await rows.nth(6).getByPlaceholder('target field').count(), 1)).toBe(1);
+		expect(
+			await settled(async () => await rows.nth(6).getByPlaceholder('target field').count(), 1),
+		).toBe(1);
 		await rows.nth(6).getByPlaceholder('target field').fill('renewedOn');
-		await rows.nth(6).locator('[data-test-id="parameter-item"]').nth(3).locator('input').first().click();
-		await page.locator('.el-select-dropdown__item, [role="option"]').filter({ visible: true }).getByText('Date', { exact: true }).click();
+		await rows
+			.nth(6)
+			.locator('[data-test-id="parameter-item"]')
+			.nth(3)
+			.locator('input')
+			.first()
+			.click();
+		await page
+			.locator('.el-select-dropdown__item, [role="option"]')
+			.filter({ visible: true })
+			.getByText('Date', { exact: true })
+			.click();
 		expect(await settled(async () => await inputsOf(6), 5)).toBe(5);
 		expect(await rows.nth(6).getByPlaceholder('default format').count()).toBe(1);
 		await page.screenshot({ path: join(ARTIFACTS, 'field-mapper-new-date-field.png') });
