@@ -95,15 +95,32 @@ async function closePanel(panel: ReturnType<Page['locator']>): Promise<void> {
 	await panel.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
-/** Reads `probe` until it gives `expected` (the editor updates asynchronously), at most 10 s; returns the last value. */
+/** Reads `probe` until it gives `expected` (the editor updates asynchronously), at most 30 s; returns the last value. */
 async function settled<T>(probe: () => Promise<T>, expected: T): Promise<T> {
-	const deadline = Date.now() + 10_000;
+	const deadline = Date.now() + 30_000;
 	let value = await probe();
 	while (value !== expected && Date.now() < deadline) {
 		await page.waitForTimeout(200);
 		value = await probe();
 	}
 	return value;
+}
+
+/**
+ * Waits until n8n has rendered the panel's parameters: the number of parameter inputs is above
+ * zero and the same in five samples 300 ms apart (at most 30 s). On a loaded machine n8n renders
+ * a panel's lists well after the panel itself appears.
+ */
+async function panelSettled(panel: ReturnType<Page['locator']>): Promise<void> {
+	const deadline = Date.now() + 30_000;
+	let last = -1;
+	let same = 0;
+	while (Date.now() < deadline && same < 5) {
+		await page.waitForTimeout(300);
+		const count = await panel.locator('[data-test-id="parameter-item"]').count();
+		same = count > 0 && count === last ? same + 1 : 0;
+		last = count;
+	}
 }
 
 /** Opens a node's panel, returns its visible text, takes a screenshot, and closes it. */
@@ -115,7 +132,7 @@ async function openNode(
 	await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).dblclick();
 	const panel = page.locator('[data-test-id="ndv"]');
 	await panel.waitFor({ timeout: 30_000 });
-	await page.waitForTimeout(1000);
+	await panelSettled(panel);
 	await page.screenshot({ path: join(ARTIFACTS, screenshot) });
 	const text = await panel.innerText();
 	if (before) await before(panel);
@@ -171,6 +188,8 @@ describe('the demo in a browser', () => {
 		let rows: Array<{ tops: number[]; widths: number[] }> = [];
 		let widened: number[] = [];
 		const mapper = await openNode('Field Mapper', 'field-mapper.png', async (panel) => {
+			// n8n renders the field list after the panel opens: wait for its nine rows, not a fixed time.
+			await settled(async () => await panel.locator('[class*="inlineItem"]').count(), 9);
 			rows = await panel.locator('[class*="inlineItem"]').evaluateAll((els) =>
 				els.map((row) => {
 					const inputs = [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) =>
@@ -247,11 +266,13 @@ describe('the demo in a browser', () => {
 		await page.locator('[data-test-id="canvas-node"][data-node-name="Field Mapper"]').dblclick();
 		const panel = page.locator('[data-test-id="ndv"]');
 		await panel.waitFor({ timeout: 30_000 });
+		await panelSettled(panel);
 		const rows = panel.locator('[class*="inlineItem"]');
 		const inputsOf = async (index: number) =>
 			await rows.nth(index).locator('[data-test-id="parameter-item"]').count();
 		// The example's six PX fields.
-		expect(await rows.count()).toBe(6);
+		// n8n renders the list after the panel opens: wait for the rows before counting them.
+		expect(await settled(async () => await rows.count(), 6)).toBe(6);
 		await panel.getByRole('button', { name: 'Add Field' }).click();
 		expect(await settled(async () => await rows.count(), 7)).toBe(7);
 		// Required, target, source, type: no date format for a String.
