@@ -65,13 +65,61 @@ export interface ImportFile {
 
 export interface ImportMetadata {
 	file: ImportFile;
-	/** 1-based data row (the header is not a row); 0 for an item that stands for a whole file or batch. */
+	/**
+	 * 1-based data row (the header is not a row); for a batch of rows, its first row; 0 for an item
+	 * that stands for a whole file or batch.
+	 */
 	row: number;
+	/** A batch of rows (one item for many rows): its last row. */
+	lastRow?: number;
+	/** A batch of rows: how many rows it holds (lenient mode leaves out rejected rows). */
+	rowCount?: number;
+	/** A file's outcome, reported by the status writer of a per-file sub-workflow (row 0). */
+	outcome?: FileOutcome;
+}
+
+/** What happened to one data file's rows: what a per-file sub-workflow reports to its parent. */
+export interface FileOutcome {
+	/** Data rows in the file, when it was read. */
+	rows?: number;
+	delivered: number;
+	failed: number;
+	rejectedRows: number;
+	/** Why the file or its rows were rejected (validation). */
+	reasons: string[];
+	/** What the destination said, naming rows where it named them. */
+	destinationErrors: string[];
+	/** Why the status writer could not account for rows (none arrived, some are missing). */
+	missing: string[];
 }
 
 export function importOf(json: Record<string, unknown>): ImportMetadata | undefined {
-	const value = json[IMPORT_KEY] as ImportMetadata | undefined;
-	return value && typeof value === 'object' && value.file ? value : undefined;
+	return asImport(json[IMPORT_KEY]);
+}
+
+function asImport(value: unknown): ImportMetadata | undefined {
+	return value && typeof value === 'object' && (value as ImportMetadata).file
+		? (value as ImportMetadata)
+		: undefined;
+}
+
+/**
+ * An item's import metadata: in its JSON (`json._import`: file items, batches of rows, and rows of
+ * the Field Mapper's versions 1 and 2), or beside it (`item._import`: rows of version 3, whose JSON
+ * holds only the mapped fields, so that a destination can map them to columns as they are).
+ */
+export function importOfItem(item: {
+	json: Record<string, unknown>;
+	[key: string]: unknown;
+}): ImportMetadata | undefined {
+	return asImport(item[IMPORT_KEY]) ?? importOf(item.json);
+}
+
+/** Whether the item is one file's outcome from a per-file sub-workflow. */
+export function isFileOutcome(
+	meta: ImportMetadata,
+): meta is ImportMetadata & { outcome: FileOutcome } {
+	return meta.row === 0 && meta.outcome !== undefined;
 }
 
 /**
@@ -81,6 +129,7 @@ export function importOf(json: Record<string, unknown>): ImportMetadata | undefi
 export function isFileToRead(meta: ImportMetadata): boolean {
 	return (
 		meta.row === 0 &&
+		meta.outcome === undefined &&
 		!meta.file.error &&
 		!meta.file.batch?.resume &&
 		meta.file.key !== meta.file.batch?.markerKey

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 
 import { CsvReadError, readCsvValues, unclosedQuoteLine } from '../csv/reader';
-import { IMPORT_KEY, type FileReadSettings, type ImportFile } from '../importMetadata';
+import type { FileReadSettings, ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import { ReasonList, type FieldMapping } from './fields';
 import {
@@ -15,8 +15,10 @@ import {
 export interface MappedFile {
 	/** The file as read: `rows` and `header` set. Every row of the file shares this object. */
 	file: ImportFile;
-	/** Mapped rows, each with `_import: {file, row}`. */
+	/** Mapped rows: their fields only (the reading node adds the import metadata it hands on). */
 	valid: Array<Record<string, unknown>>;
+	/** The file row of each mapped row, when they are not simply rows 1, 2, 3... (lenient mode leaves out rejected rows). */
+	validRows?: number[];
 	/** Lenient mode: rows with a bad value. Strict mode: one item for the whole file, with its reasons. */
 	rejected: Array<Record<string, unknown>>;
 	/** Set when the file could not be read at all (bytes, CSV structure, size, S3): why, with the line. */
@@ -135,6 +137,7 @@ async function mapOnce(
 	delete file.error;
 	const check = strict ? new StrictFileCheck(mapping) : undefined;
 	const valid: Array<Record<string, unknown>> = [];
+	const validRows: number[] = [];
 	const rejected: Array<Record<string, unknown>> = [];
 	let indexes: Int32Array = new Int32Array(0);
 	let unmapped: Array<readonly [number, string]> = [];
@@ -154,17 +157,15 @@ async function mapOnce(
 				if (check) {
 					if (!check.next()) return true;
 					const fields: Record<string, unknown> = {};
-					const problems = mapping.mapValues(values, indexes, row, fields);
-					if (!problems) fields[IMPORT_KEY] = { file, row };
-					check.accept(fields, problems, 0);
+					check.accept(fields, mapping.mapValues(values, indexes, row, fields), 0);
 					return true;
 				}
 				const mapped = mapLenientValues(values, indexes, unmapped, row, mapping);
 				if (mapped.problems)
 					rejected.push(lenientRejectedJson(file, row, mapped.problems, {}, { file, row }));
 				else {
-					mapped.fields[IMPORT_KEY] = { file, row };
 					valid.push(mapped.fields);
+					validRows.push(row);
 				}
 				return true;
 			},
@@ -207,7 +208,7 @@ async function mapOnce(
 		);
 	}
 	file.rows = rows;
-	if (!check) return { file, valid, rejected };
+	if (!check) return { file, valid, validRows, rejected };
 	const outcome = check.finish(rows);
 	if (!outcome.passed)
 		return { file, valid: [], rejected: [rejectedFileJson(file, outcome.reasons, rows)] };

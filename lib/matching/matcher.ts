@@ -1,9 +1,8 @@
-import { fileIdentity, importOf } from '../importMetadata';
+import { fileIdentity, importOf, type ImportMetadata } from '../importMetadata';
 import { KEY_FUNCTIONS, type MatchingType } from './normalise';
 
 /** What duplicates are counted within: a row's batch folder, else its file, else the whole input. */
-function importUnit(row: Record<string, unknown>): string {
-	const meta = importOf(row);
+function importUnit(meta: ImportMetadata | undefined): string {
 	if (!meta) return '';
 	return meta.file.batch
 		? `batch:${meta.file.batch.bucket}/${meta.file.batch.folder}`
@@ -189,6 +188,8 @@ export function matchRows(
 	rows: Array<Record<string, unknown>>,
 	index: DirectoryIndex,
 	options: MatcherOptions,
+	/** A row's import metadata: in its `_import` field unless the caller keeps it elsewhere. */
+	metaOf: (index: number) => ImportMetadata | undefined = (i) => importOf(rows[i]),
 ): MatchResult {
 	const keyOf = KEY_FUNCTIONS[options.matchingType];
 	const result: MatchResult = { matched: [], unmatched: [], ambiguous: [], duplicates: 0 };
@@ -257,7 +258,7 @@ export function matchRows(
 		// One row per account (and date) within one import unit: the batch folder (marker imports),
 		// else the file. Two days' folders or two files in one execution never collide.
 		const date = row[options.dateColumn];
-		const dedupeKey = `${importUnit(row)}\u0000${text(entry.id)}${date === undefined ? '' : `\u0000${text(date)}`}`;
+		const dedupeKey = `${importUnit(metaOf(i))}\u0000${text(entry.id)}${date === undefined ? '' : `\u0000${text(date)}`}`;
 		const earlier = seen.get(dedupeKey);
 		if (earlier) earlier.push(result.matched.length - 1);
 		else seen.set(dedupeKey, [result.matched.length - 1]);

@@ -16,6 +16,7 @@ import {
 	type ScopeFilter,
 } from '../../lib/matching/matcher';
 import type { MatchingType } from '../../lib/matching/normalise';
+import { IMPORT_KEY, importOfItem } from '../../lib/importMetadata';
 
 export class AccountMatcher implements INodeType {
 	description: INodeTypeDescription = {
@@ -258,6 +259,7 @@ export class AccountMatcher implements INodeType {
 				rows.map((r) => r.json),
 				index,
 				options,
+				(i) => importOfItem(rows[i]),
 			);
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), error as Error, {
@@ -274,6 +276,10 @@ export class AccountMatcher implements INodeType {
 			list.map(({ source, match }) => ({
 				// Object.assign, not a spread: a spread with an added key costs ~3x the memory per row.
 				json: Object.assign({}, rows[source].json, { _match: match }) as IDataObject,
+				// Rows of the Field Mapper's version 3 carry their import metadata beside their JSON.
+				...(rows[source][IMPORT_KEY] !== undefined
+					? { [IMPORT_KEY]: rows[source][IMPORT_KEY] }
+					: {}),
 				pairedItem: { item: source, input: 0 },
 			}));
 		return [out(result.matched), out(result.unmatched), out(result.ambiguous)];

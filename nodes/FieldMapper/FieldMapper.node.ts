@@ -15,6 +15,7 @@ import { decodeGzipIfNeeded } from '../../lib/csv/decompress';
 import type { CsvEncoding } from '../../lib/csv/reader';
 import {
 	fileLabel,
+	IMPORT_KEY,
 	importOf,
 	isFileToRead,
 	type FileReadSettings,
@@ -35,6 +36,13 @@ import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/con
 import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
+import {
+	mappedRowItems,
+	METADATA_IN_ROWS_OPTION,
+	OUTPUT_PROPERTIES,
+	rowItems,
+	type RowOutput,
+} from './output';
 
 type Input = 's3Files' | 'binary' | 'rows';
 
@@ -158,8 +166,8 @@ export class FieldMapper implements INodeType {
 		name: 'fieldMapper',
 		icon: { light: 'file:fieldMapper.svg', dark: 'file:fieldMapper.dark.svg' },
 		group: ['transform'],
-		version: [1, 2],
-		defaultVersion: 2,
+		version: [1, 2, 3],
+		defaultVersion: 3,
 		subtitle: '={{$parameter["mode"] === "strict" ? "Strict" : "Lenient"}}',
 		description:
 			'Maps CSV columns to typed fields, and validates them strictly (marker imports) or leniently (overwrite imports)',
@@ -303,6 +311,7 @@ export class FieldMapper implements INodeType {
 				description:
 					"Java-style pattern for date fields that have no Date Format of their own, e.g. YYYYMMDD or yyyy-MM-dd'T'HH:mm:ssX. Month is MM; mm is minutes.",
 			},
+			...OUTPUT_PROPERTIES,
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -311,6 +320,7 @@ export class FieldMapper implements INodeType {
 				default: {},
 				options: [
 					allowBareQuotesOption({ show: { '/input': ['binary'] } }),
+					METADATA_IN_ROWS_OPTION,
 					{
 						displayName: 'Also False',
 						name: 'falseValues',
@@ -407,6 +417,15 @@ export class FieldMapper implements INodeType {
 			'node' | 'json' | 'both' | 'staircase';
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const keepUnmapped = mode === 'lenient' && options.keepUnmapped === true;
+		// Versions 1 and 2 hand on one item per row with _import in its JSON.
+		const output: RowOutput =
+			this.getNode().typeVersion >= 3
+				? {
+						form: this.getNodeParameter('output', 0, 'rows') as RowOutput['form'],
+						metadata: options.importMetadataInRows === true ? 'json' : 'item',
+						rowsPerBatch: this.getNodeParameter('rowsPerBatch', 0, 1000) as number,
+					}
+				: { form: 'rows', metadata: 'json', rowsPerBatch: 1000 };
 		let mapping: FieldMapping;
 		try {
 			const definitions: FieldDefinition[] = [];
@@ -447,7 +466,12 @@ export class FieldMapper implements INodeType {
 		}
 
 		if (input === 'rows') {
-			const json = items.map((i) => i.json);
+			// Rows of a version 3 Field Mapper keep their import metadata beside their JSON.
+			const json = items.map((i) =>
+				i[IMPORT_KEY] !== undefined && i.json[IMPORT_KEY] === undefined
+					? { ...i.json, [IMPORT_KEY]: i[IMPORT_KEY] }
+					: i.json,
+			);
 			const fileAt = json.findIndex((j) => {
 				const meta = importOf(j);
 				return meta !== undefined && isFileToRead(meta);
@@ -467,7 +491,7 @@ export class FieldMapper implements INodeType {
 				mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping, keepUnmapped);
 			const toItems = (rows: typeof result.valid): INodeExecutionData[] =>
 				rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
-			return [toItems(result.valid), toItems(result.rejected)];
+			return [mappedRowItems(result.valid, output), toItems(result.rejected)];
 		}
 
 		// Files: each is read as a stream and only its mapped rows are kept.
@@ -490,6 +514,7 @@ export class FieldMapper implements INodeType {
 		const binaryProperty =
 			input === 'binary' ? (this.getNodeParameter('binaryPropertyName', 0, 'data') as string) : '';
 		let files = 0;
+		let mappedRows = 0;
 		let rejectedFiles = 0;
 		let rejectedRows = 0;
 		for (let i = 0; i < items.length; i++) {
@@ -588,13 +613,17 @@ export class FieldMapper implements INodeType {
 			}
 			if (mode === 'strict' && result.valid.length === 0) rejectedFiles++;
 			else rejectedRows += result.rejected.length;
-			for (const json of result.valid) valid.push({ json: json as IDataObject, pairedItem });
+			mappedRows += result.valid.length;
+			const validRows = result.validRows;
+			const rowOf = validRows ? (index: number) => validRows[index] : (index: number) => index + 1;
+			for (const item of rowItems(result.valid, rowOf, result.file, pairedItem, output))
+				valid.push(item);
 			for (const json of result.rejected) rejected.push({ json: json as IDataObject, pairedItem });
 		}
 		const plural = (n: number, word: string) =>
 			`${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 		this.addExecutionHints?.({
-			message: `${plural(files, 'file')} read: ${plural(valid.length, 'row')} mapped, ${plural(rejectedRows, 'row')} and ${plural(rejectedFiles, 'file')} rejected`,
+			message: `${plural(files, 'file')} read: ${plural(mappedRows, 'row')} mapped${output.form === 'batches' ? ` in ${plural(valid.length, 'batch')}`.replace('batchs', 'batches') : ''}, ${plural(rejectedRows, 'row')} and ${plural(rejectedFiles, 'file')} rejected`,
 			location: 'outputPane',
 		});
 		return [valid, rejected];

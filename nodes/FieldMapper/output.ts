@@ -1,0 +1,177 @@
+import type {
+	IDataObject,
+	INodeExecutionData,
+	INodeProperties,
+	IPairedItemData,
+} from 'n8n-workflow';
+
+import { IMPORT_KEY, type ImportFile, type ImportMetadata } from '../../lib/importMetadata';
+
+/**
+ * How the Field Mapper hands mapped rows on.
+ * - `rows`, metadata `item` (version 3): one item per row whose JSON is the mapped fields only, so
+ *   a database node's "Map Automatically" takes it as it is; the import metadata travels beside the
+ *   JSON (`item._import`), where the Account Matcher and the PX Status Writer read it.
+ * - `rows`, metadata `json` (versions 1 and 2, or the option in version 3): `json._import` too.
+ * - `batches`: one item per `rowsPerBatch` rows: `json.rows` holds the rows, `json._import` the
+ *   file and the first and last row, for a destination that takes many rows per call.
+ */
+export interface RowOutput {
+	form: 'rows' | 'batches';
+	metadata: 'item' | 'json';
+	rowsPerBatch: number;
+}
+
+const V3 = { '@version': [{ _cnd: { gte: 3 } }] };
+
+export const OUTPUT_PROPERTIES: INodeProperties[] = [
+	{
+		displayName: 'Output',
+		name: 'output',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'One Item per Row',
+				value: 'rows',
+				description:
+					'Each row is an item with the mapped fields only, ready for a node that maps fields to columns (the Account Matcher works on rows)',
+			},
+			{
+				name: 'One Item per Batch of Rows',
+				value: 'batches',
+				description:
+					'Each item holds many rows in its "rows" field: one call per batch to a database or bulk API, much faster for large files',
+			},
+		],
+		default: 'rows',
+		displayOptions: { show: V3 },
+	},
+	{
+		displayName: 'Rows per Batch',
+		name: 'rowsPerBatch',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 1000,
+		description:
+			'How many rows each item holds. One insert statement or request per batch: 1,000 suits most databases and bulk APIs.',
+		displayOptions: { show: { ...V3, output: ['batches'] } },
+	},
+	{
+		displayName:
+			'Each item is {"rows": [ …mapped rows… ], "_import": {file, row (the first), lastRow, rowCount}}. In the Postgres node, Execute Query, one statement per item: insert into my_table select * from json_populate_recordset(null::my_table, $1::json), with Query Parameters {{ JSON.stringify($json.rows) }}.',
+		name: 'batchNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { ...V3, output: ['batches'] } },
+	},
+];
+
+/** The v3 option that puts `_import` into each row's JSON, as versions 1 and 2 did. */
+export const METADATA_IN_ROWS_OPTION: INodeProperties = {
+	displayName: 'Add Import Metadata to Each Row',
+	name: 'importMetadataInRows',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether each row’s JSON gets an _import field (file and row, e.g. for an idempotency key). Off, a row holds only its mapped fields, and the status writer still traces it.',
+	displayOptions: { show: { '/output': ['rows'], '@version': [{ _cnd: { gte: 3 } }] } },
+};
+
+/**
+ * Items for one file's mapped rows, in the requested form. `rowOf(i)` is the file row of `rows[i]`;
+ * `paired` the input item the rows came from (one file item), or each row's own (row items).
+ */
+export function rowItems(
+	rows: ReadonlyArray<Record<string, unknown>>,
+	rowOf: (index: number) => number,
+	file: ImportFile,
+	paired: IPairedItemData | ((index: number) => IPairedItemData),
+	output: RowOutput,
+): INodeExecutionData[] {
+	const pairedOf = typeof paired === 'function' ? paired : () => paired;
+	const items: INodeExecutionData[] = [];
+	if (output.form === 'batches') {
+		const size = Math.max(1, Math.floor(output.rowsPerBatch));
+		for (let start = 0; start < rows.length; start += size) {
+			const end = Math.min(rows.length, start + size);
+			const meta: ImportMetadata = {
+				file,
+				row: rowOf(start),
+				lastRow: rowOf(end - 1),
+				rowCount: end - start,
+			};
+			const pairedItem =
+				typeof paired === 'function'
+					? [...new Set(rows.slice(start, end).map((_, i) => pairedOf(start + i).item))].map(
+							(item) => ({ item }),
+						)
+					: paired;
+			items.push({
+				json: {
+					rows: rows.slice(start, end) as IDataObject[],
+					[IMPORT_KEY]: meta as unknown as IDataObject,
+				},
+				pairedItem,
+			});
+		}
+		return items;
+	}
+	for (let i = 0; i < rows.length; i++) {
+		const json = rows[i] as IDataObject;
+		const meta = { file, row: rowOf(i) } as unknown as IDataObject;
+		if (output.metadata === 'json') {
+			json[IMPORT_KEY] = meta;
+			items.push({ json, pairedItem: pairedOf(i) });
+		} else items.push({ json, [IMPORT_KEY]: meta, pairedItem: pairedOf(i) });
+	}
+	return items;
+}
+
+/**
+ * Items for rows mapped from row items (Input: Rows): each row's metadata, if it came with some,
+ * is moved where the output wants it; batches hold consecutive rows of one file.
+ */
+export function mappedRowItems(
+	rows: ReadonlyArray<{ json: Record<string, unknown>; source: number }>,
+	output: RowOutput,
+): INodeExecutionData[] {
+	if (output.metadata === 'json' && output.form === 'rows') {
+		return rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
+	}
+	const items: INodeExecutionData[] = [];
+	let start = 0;
+	while (start < rows.length) {
+		const file = (rows[start].json[IMPORT_KEY] as ImportMetadata | undefined)?.file;
+		let end = start + 1;
+		while (
+			end < rows.length &&
+			(rows[end].json[IMPORT_KEY] as ImportMetadata | undefined)?.file === file
+		)
+			end++;
+		const group = rows.slice(start, end);
+		const metas = group.map((r) => r.json[IMPORT_KEY] as ImportMetadata | undefined);
+		const fields = group.map((r) => {
+			if (!(IMPORT_KEY in r.json)) return r.json;
+			const copy = { ...r.json };
+			delete copy[IMPORT_KEY];
+			return copy;
+		});
+		const pairedOf = (i: number): IPairedItemData => ({ item: group[i].source });
+		const rowOf = (i: number) => metas[i]?.row ?? i + 1;
+		if (file) {
+			for (const item of rowItems(fields, rowOf, file, pairedOf, output)) items.push(item);
+		} else if (output.form === 'batches') {
+			const size = Math.max(1, Math.floor(output.rowsPerBatch));
+			for (let b = 0; b < fields.length; b += size) {
+				const pairedItem = group.slice(b, b + size).map((r) => ({ item: r.source }));
+				items.push({ json: { rows: fields.slice(b, b + size) as IDataObject[] }, pairedItem });
+			}
+		} else
+			fields.forEach((json, i) =>
+				items.push({ json: json as IDataObject, pairedItem: pairedOf(i) }),
+			);
+		start = end;
+	}
+	return items;
+}
