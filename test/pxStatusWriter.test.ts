@@ -279,3 +279,128 @@ describe('PX Status Writer in the engine', () => {
 		).toBe(1);
 	});
 });
+
+/** Both flows of a test: poll once, run the execution; `px` options as in pxFlow. */
+async function runFlow(bucket: string, px: Parameters<typeof pxFlow>[2]) {
+	const workflow = pxFlow(
+		bucket,
+		{},
+		{
+			statusWriterOptions: { retryDelayMs: 10, timeoutSeconds: 2 },
+			statusWriterVersion: 2,
+			...px,
+		},
+	);
+	const data = await poll(workflow, 'Trigger', credentials());
+	expect(data).not.toBeNull();
+	const run = await execute(workflow, 'Trigger', data!, credentials());
+	return { run, out: outputOf(run, 'PX Status Writer') };
+}
+
+async function seedFolders(folders: Record<string, Record<string, string>>) {
+	const { bucket, store } = await newBucket();
+	for (const [date, files] of Object.entries(folders)) {
+		for (const [name, text] of Object.entries(files))
+			await store.write(`px/current/dt=${date}/${name}`, text);
+		await store.write(`px/current/dt=${date}/_SUCCESS`, '');
+	}
+	return { bucket, store };
+}
+
+describe('PX Status Writer: every batch handed on closes, or the execution fails', () => {
+	it('a destination that fails one call for all rows (one error item naming no row, as n8n’s Postgres node in Single Query mode) makes every batch ERROR, quoting its message, and the execution fails', async () => {
+		const { bucket, store } = await seedFolders({
+			'20240101': { 'a.csv': `${HEADER}\n${rows(3)}\n` },
+			'20240102': { 'b.csv': `${HEADER}\n${rows(2, 10)}\n` },
+		});
+		const message = 'duplicate key value violates unique constraint "users_pkey"';
+		const { run } = await runFlow(bucket, {
+			destination: { failWholeCall: message },
+			triggerOptions: { maxFolders: 5 },
+		});
+		for (const date of ['20240101', '20240102']) {
+			expect(await store.readText(`px/processed/${date}/status.txt`)).toBe(
+				`ERROR\nDestination Errors:[\n       the destination failed without naming a row: "${message}"\n]\n0 records were uploaded\n`,
+			);
+		}
+		expect(receiver.requests.map((r) => JSON.parse(r.body).success)).toEqual([false, false]);
+		expect(runError(run)).toMatch(
+			/^2 batch folders closed with ERROR: px\/processed\/20240101: .*users_pkey.*; px\/processed\/20240102: /,
+		);
+	});
+
+	it('a batch none of whose rows reached the status writer is closed with ERROR, next to a batch that succeeded', async () => {
+		const { bucket, store } = await seedFolders({
+			'20240101': { 'a.csv': `${HEADER}\n${rows(3)}\n` },
+			'20240102': { 'b.csv': `${HEADER}\n7,0\n` },
+		});
+		// The destination hands on nothing for row 7 (as a filter would), the only row of 20240102.
+		const { run } = await runFlow(bucket, {
+			destination: { dropWhen: 'id', dropValue: '7' },
+			triggerOptions: { maxFolders: 5 },
+		});
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n3 records were uploaded\n',
+		);
+		expect(await store.readText('px/processed/20240102/status.txt')).toBe(
+			'ERROR\nMissing Rows:[\n       b.csv: none of its rows reached the status writer\n]\n0 records were uploaded\n',
+		);
+		expect(runError(run)).toMatch(
+			/^1 batch folder closed with ERROR: px\/processed\/20240102: Missing Rows:\[ b\.csv: none of its rows reached the status writer \] 0 records were uploaded/,
+		);
+	});
+
+	it('items that cannot be traced to a file while rows are missing: nothing is closed, the execution fails naming the folder', async () => {
+		const { bucket, store } = await seedFolders({
+			'20240101': { 'a.csv': `${HEADER}\n${rows(5)}\n` },
+		});
+		// Two answers for five rows, with no paired items: n8n cannot pair them, nor can the writer.
+		const { run, out } = await runFlow(bucket, { destination: { unpaired: 2 } });
+		expect(runError(run)).toMatch(
+			/^Could not decide the outcome of 1 batch folder: px\/current\/dt=20240101\/: 2 items reached the status writer that could not be traced to a file/,
+		);
+		expect(out).toEqual([]);
+		expect((await keys(store)).filter((k) => k.startsWith('px/processed/'))).toEqual([]);
+		expect(receiver.requests).toHaveLength(0);
+	});
+
+	it('batches of rows (Field Mapper version 3): counted by their rows, a failed batch fails its rows and names them', async () => {
+		const { bucket, store } = await seedFolders({
+			'20240101': { 'a.csv': `${HEADER}\n${rows(7)}\n` },
+		});
+		const { out } = await runFlow(bucket, {
+			fieldMapperVersion: 3,
+			fieldMapper: { output: 'batches', rowsPerBatch: 3 },
+			destination: { failWhen: 'id', failValue: '5' },
+			statusWriterVersion: 1,
+		});
+		// Batches: rows 1-3, 4-6 (holds id 5: refused), 7.
+		expect(received.flat()).toHaveLength(3);
+		expect(received.flat().map((b) => (b.json.rows as unknown[]).length)).toEqual([3, 3, 1]);
+		expect(received.flat()[1].json._import).toMatchObject({ row: 4, lastRow: 6, rowCount: 3 });
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'ERROR\nDestination Errors:[\n       a.csv rows 4-6: Destination refused row 1\n]\n4 records were uploaded\n',
+		);
+		expect(out[0].json.counts).toMatchObject({ uploaded: 4, failed: 3 });
+	});
+
+	it('rows of Field Mapper version 3 hold only their fields; the status writer traces them through paired items', async () => {
+		const { bucket, store } = await seedFolders({
+			'20240101': { 'a.csv': `${HEADER}\n${rows(4)}\n` },
+		});
+		await runFlow(bucket, { fieldMapperVersion: 3, destination: { replaceJson: false } });
+		expect(received.flat().map((i) => i.json)).toEqual([
+			{ id: '1', score: 0 },
+			{ id: '2', score: 1 },
+			{ id: '3', score: 2 },
+			{ id: '4', score: 3 },
+		]);
+		expect(received.flat()[2]._import).toMatchObject({
+			row: 3,
+			file: { key: 'px/current/dt=20240101/a.csv' },
+		});
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n4 records were uploaded\n',
+		);
+	});
+});

@@ -1,15 +1,25 @@
-import type { ImportBatch, ImportMetadata } from '../importMetadata';
+import type { FileOutcome, ImportBatch, ImportFile, ImportMetadata } from '../importMetadata';
 
 /** What reached the status writer of one data file. */
 export interface FileTally {
 	key: string;
-	/** Rows the trigger read from the file. */
+	/** The file as the items that named it describe it (the read one, with its row count, when a row arrived). */
+	file: ImportFile;
+	/** Rows the file has, once it was read. */
 	expected?: number;
-	delivered: number;
-	failed: number;
+	/** Rows (or batches of rows, by their first row) that reached the writer, and how they ended. */
+	rows: Map<number, { count: number; failed: boolean }>;
 	rejectedRows: number;
 	reasons: string[];
 	destinationErrors: string[];
+	/** Failed rows past the first MAX_LINES destination errors: counted, not listed. */
+	unlistedFailures: number;
+	/** What the destination said of the whole file (an error item that names the file but no row). */
+	fileErrors: string[];
+	/** Outcomes reported by a per-file sub-workflow. */
+	reported: FileOutcome[];
+	/** Items that name the file but none of its rows and carry no outcome (a sub-workflow without a report). */
+	unaccounted: number;
 }
 
 export interface BatchTally {
@@ -21,9 +31,27 @@ export interface BatchTally {
 
 const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
-/** Gathers, per batch folder, what happened to every file and row of one execution. */
+/** How many destination errors and reasons a status names; the rest are counted. */
+const MAX_LINES = 20;
+
+/** One line of a status that quotes a message on one line, at most 500 characters. */
+export function quote(message: string): string {
+	const flat = message.replace(/\s+/g, ' ').trim();
+	return `"${flat.length > 500 ? `${flat.slice(0, 500)}…` : flat}"`;
+}
+
+/**
+ * Gathers, per batch folder, what happened to every file and row of one execution: the files the
+ * trigger handed on (so a batch none of whose rows arrived is still closed), the rows (or batches
+ * of rows) the destination took or failed on, what validation rejected, and the outcomes per-file
+ * sub-workflows reported.
+ */
 export class BatchCollector {
 	private readonly batches = new Map<string, BatchTally>();
+	/** Destination errors that name no row of any file: they count against every batch. */
+	readonly unattributedErrors: string[] = [];
+	/** Items that reached the writer and could not be traced to a file. */
+	untraced = 0;
 
 	private tally(meta: ImportMetadata): { batch: BatchTally; file?: FileTally } | undefined {
 		const batch = meta.file.batch;
@@ -38,34 +66,66 @@ export class BatchCollector {
 		if (!file) {
 			file = {
 				key: meta.file.key,
-				delivered: 0,
-				failed: 0,
+				file: meta.file,
+				rows: new Map(),
 				rejectedRows: 0,
 				reasons: [],
 				destinationErrors: [],
+				unlistedFailures: 0,
+				fileErrors: [],
+				reported: [],
+				unaccounted: 0,
 			};
 			tally.files.set(meta.file.key, file);
 		}
-		if (meta.file.rows !== undefined) file.expected = meta.file.rows;
+		if (meta.file.rows !== undefined) {
+			file.expected = meta.file.rows;
+			file.file = meta.file;
+		}
 		return { batch: tally, file };
 	}
 
-	/** A row the destination accepted. Returns false when the item has no batch. */
+	/** An item the trigger handed on (a file to read, or a batch to complete or that failed): its batch is closed whatever reaches the writer. */
+	handedOn(meta: ImportMetadata): boolean {
+		const t = this.tally(meta);
+		if (!t) return false;
+		if (meta.file.batch?.resume) t.batch.resume = true;
+		else if (meta.file.error && !t.batch.batchReasons.includes(meta.file.error)) {
+			if (t.file) t.file.reasons.push(`${baseName(t.file.key)}: ${meta.file.error}`);
+			else t.batch.batchReasons.push(meta.file.error);
+		}
+		return true;
+	}
+
+	/** A row, or a batch of rows, the destination took. Returns false when the item has no batch. */
 	delivered(meta: ImportMetadata): boolean {
 		const t = this.tally(meta);
-		if (t?.file) t.file.delivered++;
+		if (t?.file && meta.row > 0 && !t.file.rows.has(meta.row)) {
+			t.file.rows.set(meta.row, { count: meta.rowCount ?? 1, failed: false });
+		}
 		return t !== undefined;
 	}
 
-	/** A row the destination failed on (n8n's error output). */
+	/** A row or batch of rows the destination failed on (its error output), or, with row 0, the whole file. */
 	failed(meta: ImportMetadata, message: string): boolean {
 		const t = this.tally(meta);
-		if (t?.file) {
-			t.file.failed++;
-			if (t.file.destinationErrors.length < 20)
-				t.file.destinationErrors.push(`${baseName(t.file.key)} row ${meta.row}: ${message}`);
+		if (!t?.file) return t !== undefined;
+		const name = baseName(t.file.key);
+		if (meta.row === 0) {
+			t.file.fileErrors.push(`${name}: ${message}`);
+			return true;
 		}
-		return t !== undefined;
+		const known = t.file.rows.get(meta.row);
+		if (known?.failed) return true;
+		t.file.rows.set(meta.row, { count: meta.rowCount ?? known?.count ?? 1, failed: true });
+		const rows =
+			meta.lastRow !== undefined && meta.lastRow !== meta.row
+				? `rows ${meta.row}-${meta.lastRow}`
+				: `row ${meta.row}`;
+		if (t.file.destinationErrors.length < MAX_LINES)
+			t.file.destinationErrors.push(`${name} ${rows}: ${message}`);
+		else t.file.unlistedFailures += meta.rowCount ?? 1;
+		return true;
 	}
 
 	/** A file rejected by validation (row 0) or a rejected row, with its reasons. */
@@ -77,30 +137,118 @@ export class BatchCollector {
 			return true;
 		}
 		if (!t.file) {
-			t.batch.batchReasons.push(...reasons);
+			for (const r of reasons) if (!t.batch.batchReasons.includes(r)) t.batch.batchReasons.push(r);
 			return true;
 		}
-		if (meta.row > 0) t.file.rejectedRows++;
-		for (const r of reasons)
-			t.file.reasons.push(
-				r.startsWith(baseName(t.file.key)) || r.startsWith('s3://')
-					? r
-					: `${baseName(t.file.key)}: ${r}`,
-			);
+		if (meta.row > 0) t.file.rejectedRows += meta.rowCount ?? 1;
+		const name = baseName(t.file.key);
+		for (const r of reasons) {
+			const line = r.startsWith(name) || r.startsWith('s3://') ? r : `${name}: ${r}`;
+			if (!t.file.reasons.includes(line)) t.file.reasons.push(line);
+		}
 		return true;
+	}
+
+	/** A file's outcome, reported by the status writer of a per-file sub-workflow. */
+	reported(meta: ImportMetadata & { outcome: FileOutcome }): boolean {
+		const t = this.tally(meta);
+		if (t?.file) t.file.reported.push(meta.outcome);
+		return t !== undefined;
+	}
+
+	/** An item that names a file but none of its rows, and carries no outcome. */
+	unaccounted(meta: ImportMetadata): boolean {
+		const t = this.tally(meta);
+		if (t?.file) t.file.unaccounted++;
+		return t !== undefined;
+	}
+
+	/**
+	 * Why the writer cannot decide a batch's outcome, if it cannot: items that could not be traced to
+	 * a file while some of the batch's rows are missing (they may be those rows), or a file whose
+	 * per-file sub-workflow returned items without its outcome.
+	 */
+	undecidable(tally: BatchTally): string | undefined {
+		const outcomes = fileOutcomes(tally);
+		const silent = outcomes.filter(
+			({ key }) =>
+				(tally.files.get(key)?.unaccounted ?? 0) > 0 && tally.files.get(key)?.reported.length === 0,
+		);
+		if (silent.length > 0) {
+			return `${silent.map(({ key }) => baseName(key)).join(', ')}: items came back without the file's outcome (end a per-file sub-workflow with the PX Status Writer's Report File Outcome operation)`;
+		}
+		if (this.untraced > 0 && outcomes.some(({ outcome }) => outcome.missing.length > 0)) {
+			return `${this.untraced === 1 ? '1 item' : `${this.untraced} items`} reached the status writer that could not be traced to a file, and some rows of this batch are missing (they may be those rows; keep n8n's paired items between the Field Mapper and the status writer)`;
+		}
+		return undefined;
+	}
+
+	/** A destination error that names no file: it counts against every batch of the execution. */
+	unattributedError(message: string): void {
+		this.unattributedErrors.push(message);
 	}
 
 	get size(): number {
 		return this.batches.size;
 	}
 
-	only(): BatchTally | undefined {
-		return this.batches.size === 1 ? [...this.batches.values()][0] : undefined;
-	}
-
 	all(): BatchTally[] {
 		return [...this.batches.values()].sort((a, b) => (a.batch.folder < b.batch.folder ? -1 : 1));
 	}
+}
+
+/** One file's outcome from its tally: what a per-file sub-workflow reports to its parent. */
+export function fileOutcomeOf(file: FileTally): FileOutcome {
+	let delivered = 0;
+	let failed = 0;
+	for (const { count, failed: f } of file.rows.values()) {
+		if (f) failed += count;
+		else delivered += count;
+	}
+	const outcome: FileOutcome = {
+		...(file.expected !== undefined ? { rows: file.expected } : {}),
+		delivered,
+		failed,
+		rejectedRows: file.rejectedRows,
+		reasons: [...file.reasons],
+		destinationErrors: [
+			...file.fileErrors,
+			...file.destinationErrors,
+			...(file.unlistedFailures > 0
+				? [`${baseName(file.key)}: ${file.unlistedFailures} more rows failed`]
+				: []),
+		],
+		missing: [],
+	};
+	for (const r of file.reported) {
+		outcome.rows ??= r.rows;
+		outcome.delivered += r.delivered;
+		outcome.failed += r.failed;
+		outcome.rejectedRows += r.rejectedRows;
+		outcome.reasons.push(...r.reasons);
+		outcome.destinationErrors.push(...r.destinationErrors);
+		outcome.missing.push(...r.missing);
+	}
+	const name = baseName(file.key);
+	const arrived =
+		outcome.delivered + outcome.failed + outcome.rejectedRows > 0 ||
+		outcome.reasons.length > 0 ||
+		outcome.destinationErrors.length > 0 ||
+		outcome.missing.length > 0;
+	if (!arrived) outcome.missing.push(`${name}: none of its rows reached the status writer`);
+	else if (outcome.reasons.length === 0 && outcome.rows !== undefined) {
+		const gone = outcome.rows - outcome.delivered - outcome.failed - outcome.rejectedRows;
+		if (gone > 0)
+			outcome.missing.push(
+				`${name}: ${gone} of ${outcome.rows} rows did not reach the status writer`,
+			);
+	}
+	return outcome;
+}
+
+/** Whether every row of the file is accounted for (so items that could not be traced are not its rows). */
+export function accountedFor(outcome: FileOutcome): boolean {
+	return outcome.missing.length === 0;
 }
 
 export interface BatchOutcome {
@@ -120,11 +268,45 @@ const block = (title: string, lines: string[]) =>
 		? []
 		: [`${title}:[`, ...lines.map((l, i) => `       ${l}${i < lines.length - 1 ? ',' : ''}`), ']'];
 
+const capped = (lines: string[], what: string) =>
+	lines.length <= MAX_LINES
+		? lines
+		: [...lines.slice(0, MAX_LINES), `${lines.length - MAX_LINES} more ${what}`];
+
+/**
+ * Every data file of a batch, the ones the trigger listed and the ones rows came from, in name
+ * order; with `seenOnly`, only the files this execution was handed (a per-file sub-workflow).
+ */
+export function fileOutcomes(
+	tally: BatchTally,
+	options: { seenOnly?: boolean } = {},
+): Array<{ key: string; outcome: FileOutcome }> {
+	const keys = new Set([...(options.seenOnly ? [] : tally.batch.dataFiles), ...tally.files.keys()]);
+	return [...keys].sort().map((key) => {
+		const file = tally.files.get(key);
+		const outcome = file
+			? fileOutcomeOf(file)
+			: {
+					delivered: 0,
+					failed: 0,
+					rejectedRows: 0,
+					reasons: [],
+					destinationErrors: [],
+					missing: [`${baseName(key)}: none of its rows reached the status writer`],
+				};
+		return { key, outcome };
+	});
+}
+
 /**
  * SUCCESS only when every data file of the folder passed validation and every one of its rows
- * reached the status writer without a destination error.
+ * reached the status writer without a destination error. A destination error that names no row
+ * (one error for a whole statement) makes every batch of the execution ERROR, quoted.
  */
-export function decideOutcome(tally: BatchTally): BatchOutcome {
+export function decideOutcome(
+	tally: BatchTally,
+	unattributedErrors: readonly string[] = [],
+): BatchOutcome {
 	const parsing: string[] = [...tally.batchReasons];
 	const destination: string[] = [];
 	const missingLines: string[] = [];
@@ -132,40 +314,31 @@ export function decideOutcome(tally: BatchTally): BatchOutcome {
 	let failed = 0;
 	let rejectedFiles = 0;
 	let missing = 0;
-	const keys = new Set([...tally.batch.dataFiles, ...tally.files.keys()]);
-	for (const key of [...keys].sort()) {
-		const file = tally.files.get(key);
-		if (!file) {
-			missingLines.push(`${baseName(key)}: none of its rows reached the status writer`);
-			missing++;
-			continue;
-		}
-		uploaded += file.delivered;
-		failed += file.failed;
-		if (file.reasons.length > 0 && file.rejectedRows === 0) rejectedFiles++;
-		parsing.push(...file.reasons);
-		destination.push(...file.destinationErrors);
-		if (file.failed > file.destinationErrors.length)
-			destination.push(
-				`${baseName(key)}: ${file.failed - file.destinationErrors.length} more rows failed`,
-			);
-		if (file.reasons.length === 0 && file.expected !== undefined) {
-			const gone = file.expected - file.delivered - file.failed - file.rejectedRows;
-			if (gone > 0) {
-				missing += gone;
-				missingLines.push(
-					`${baseName(key)}: ${gone} of ${file.expected} rows did not reach the status writer`,
-				);
-			}
-		}
+	for (const { outcome } of fileOutcomes(tally)) {
+		uploaded += outcome.delivered;
+		failed += outcome.failed;
+		if (outcome.reasons.length > 0 && outcome.rejectedRows === 0) rejectedFiles++;
+		parsing.push(...outcome.reasons);
+		destination.push(...outcome.destinationErrors);
+		missingLines.push(...outcome.missing);
+		if (outcome.missing.length > 0)
+			missing +=
+				outcome.rows !== undefined
+					? Math.max(0, outcome.rows - outcome.delivered - outcome.failed - outcome.rejectedRows)
+					: 1;
 	}
+	for (const message of new Set(unattributedErrors)) {
+		destination.push(`the destination failed without naming a row: ${quote(message)}`);
+	}
+	// Such an error may stand for every row that did not come back: it says why, not "missing".
+	if (unattributedErrors.length > 0) missingLines.length = 0;
 	const success = parsing.length === 0 && destination.length === 0 && missingLines.length === 0;
 	const lines = success
 		? [`${uploaded} records were uploaded`]
 		: [
-				...block('Parsing Errors', parsing),
-				...block('Destination Errors', destination),
-				...block('Missing Rows', missingLines),
+				...block('Parsing Errors', capped(parsing, 'reasons')),
+				...block('Destination Errors', capped(destination, 'destination errors')),
+				...block('Missing Rows', capped(missingLines, 'files')),
 				`${uploaded} records were uploaded`,
 			];
 	const message = lines.join('\n');

@@ -9,20 +9,18 @@ import {
 	type IPairedItemData,
 } from 'n8n-workflow';
 
-import { importOf, type ImportMetadata } from '../../lib/importMetadata';
+import { fileLabel, IMPORT_KEY } from '../../lib/importMetadata';
 import { sendCallback, type CallbackResponse, type PostJson } from '../../lib/px/callback';
 import { completeBatch } from '../../lib/px/complete';
-import { BatchCollector, decideOutcome } from '../../lib/px/outcome';
+import { BatchCollector, decideOutcome, fileOutcomes, quote } from '../../lib/px/outcome';
 import { redact } from '../../lib/redact';
 import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
 import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential, testStatusCallbackCredential } from '../shared/credentialTest';
+import { collectOutcomes } from './collect';
 
 const FAIL_ON_ERROR_BATCH_DESCRIPTION =
 	'Whether an execution that closes a batch with ERROR fails (red in the executions list, and n8n’s error workflow runs) after the status file, the move and the callback are done';
-
-/** The nodes whose items carry row-level import metadata: the Field Mapper reads the files. */
-const ROW_SOURCE_TYPE_SUFFIXES = ['.fieldMapper', '.s3CsvInboundTrigger'];
 
 export class PxStatusWriter implements INodeType {
 	description: INodeTypeDescription = {
@@ -44,27 +42,65 @@ export class PxStatusWriter implements INodeType {
 		inputNames: ['Imported Rows', 'Failed Rows', 'Rejected'],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' },
+			{
+				name: 's3InboundAwsApi',
+				required: true,
+				testedBy: 's3InboundAwsApiTest',
+				displayOptions: { show: { operation: ['closeBatches'] } },
+			},
 			{
 				name: 'importStatusCallbackApi',
 				required: true,
 				testedBy: 'importStatusCallbackApiTest',
-				displayOptions: { show: { sendCallback: [true] } },
+				displayOptions: { show: { sendCallback: [true], operation: ['closeBatches'] } },
 			},
 		],
 		properties: [
 			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Close Batch Folders',
+						value: 'closeBatches',
+						action: 'Close batch folders',
+						description:
+							'Decide each batch folder’s status, move its files to processed/, write status.txt and send the callback',
+					},
+					{
+						name: 'Report File Outcome',
+						value: 'reportFiles',
+						action: 'Report file outcome',
+						description:
+							'At the end of a per-file sub-workflow: one small item per file, for the parent workflow’s Close Batch Folders',
+					},
+				],
+				default: 'closeBatches',
+			},
+			{
 				displayName:
-					'Connect the destination’s output to Imported Rows, its error output (On Error: Continue (using error output)) to Failed Rows, and the Field Mapper’s Rejected output to Rejected. Each batch folder gets one status.txt and one callback.',
+					'Connect the destination’s output to Imported Rows, its error output (On Error: Continue (using error output)) to Failed Rows, and the Field Mapper’s Rejected output to Rejected. Each batch folder gets one status.txt and one callback. With one sub-workflow per file (Execute Sub-workflow), connect its output to Imported Rows.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
+				displayOptions: { show: { operation: ['closeBatches'] } },
+			},
+			{
+				displayName:
+					'Ends a sub-workflow that imports one file: connect the destination’s output to Imported Rows, its error output to Failed Rows, and the Field Mapper’s Rejected output to Rejected. The sub-workflow then returns one item with the file’s outcome, and the parent workflow’s PX Status Writer closes the batch folder after its last file.',
+				name: 'reportNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { operation: ['reportFiles'] } },
 			},
 			{
 				displayName: 'Send Status Callback',
 				name: 'sendCallback',
 				type: 'boolean',
 				default: false,
+				displayOptions: { show: { operation: ['closeBatches'] } },
 				description:
 					'Whether to POST {folder_path, success, message} to the endpoint in the Import Status Callback API credential',
 			},
@@ -74,7 +110,7 @@ export class PxStatusWriter implements INodeType {
 				type: 'boolean',
 				default: false,
 				description: FAIL_ON_ERROR_BATCH_DESCRIPTION,
-				displayOptions: { show: { '@version': [1] } },
+				displayOptions: { show: { '@version': [1], operation: ['closeBatches'] } },
 			},
 			{
 				displayName: 'Fail Execution on ERROR Batch',
@@ -82,7 +118,9 @@ export class PxStatusWriter implements INodeType {
 				type: 'boolean',
 				default: true,
 				description: FAIL_ON_ERROR_BATCH_DESCRIPTION,
-				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
+				displayOptions: {
+					show: { '@version': [{ _cnd: { gte: 2 } }], operation: ['closeBatches'] },
+				},
 			},
 			{
 				displayName: 'Options',
@@ -90,6 +128,7 @@ export class PxStatusWriter implements INodeType {
 				type: 'collection',
 				placeholder: 'Add option',
 				default: {},
+				displayOptions: { show: { operation: ['closeBatches'] } },
 				options: [
 					{
 						displayName: 'Callback Attempts per Run',
@@ -138,16 +177,16 @@ export class PxStatusWriter implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const inputOrEmpty = (index: number): INodeExecutionData[] => {
-			try {
-				return this.getInputData(index) ?? [];
-			} catch {
-				return [];
-			}
-		};
-		const imported = inputOrEmpty(0);
-		const failedRows = inputOrEmpty(1);
-		const rejected = inputOrEmpty(2);
+		const operation = this.getNodeParameter('operation', 0, 'closeBatches') as
+			'closeBatches' | 'reportFiles';
+		const { collector, firstItemOf } = collectOutcomes.call(this);
+		if (collector.untraced > 0) {
+			this.logger.warn(
+				`PX Status Writer: ${collector.untraced === 1 ? '1 item' : `${collector.untraced} items`} could not be traced to a file of a batch folder.`,
+			);
+		}
+		if (operation === 'reportFiles') return [reportFileOutcomes.call(this, collector, firstItemOf)];
+
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const callbackOn = this.getNodeParameter('sendCallback', 0, false) as boolean;
 		const failOnErrorBatch = this.getNodeParameter(
@@ -175,94 +214,32 @@ export class PxStatusWriter implements INodeType {
 				ignoreHttpStatusErrors: true,
 			})) as CallbackResponse;
 
-		// Rows whose destination replaced their JSON are traced back, through n8n's paired items, to
-		// the nearest node that emitted them with their import metadata (the Field Mapper).
-		const parents = this.getParentNodes(this.getNode().name);
-		const rowSource = ROW_SOURCE_TYPE_SUFFIXES.map((suffix) =>
-			parents.find((n) => n.type.endsWith(suffix)),
-		).find((n) => n !== undefined);
-		const proxy = rowSource ? this.getWorkflowDataProxy(0) : undefined;
-		const sourceOf = (input: number) => {
-			try {
-				return this.getInputSourceData(input);
-			} catch {
-				return undefined;
-			}
-		};
-		// Looked up once per input, not per row.
-		const sources = [sourceOf(0), sourceOf(1)];
-		const trace = (item: INodeExecutionData, input: number): ImportMetadata | undefined => {
-			const own = importOf(item.json);
-			const source = own ? undefined : sources[input];
-			if (own || !proxy || !source || !rowSource || item.pairedItem === undefined) return own;
-			const paired = (
-				Array.isArray(item.pairedItem)
-					? item.pairedItem[0]
-					: typeof item.pairedItem === 'number'
-						? { item: item.pairedItem }
-						: item.pairedItem
-			) as IPairedItemData;
-			try {
-				const origin = proxy.$getPairedItem(rowSource.name, source, paired);
-				return origin ? importOf(origin.json) : undefined;
-			} catch {
-				return undefined;
-			}
-		};
-
-		const collector = new BatchCollector();
-		/** Each folder's output item is paired with the first input item of that folder. */
-		const firstItemOf = new Map<string, IPairedItemData>();
-		const remember = (meta: ImportMetadata | undefined, item: number, input: number) => {
-			const folder = meta?.file.batch?.folder;
-			if (folder && !firstItemOf.has(folder)) firstItemOf.set(folder, { item, input });
-		};
-		let unattributed = 0;
-		for (const [index, item] of imported.entries()) {
-			const meta = trace(item, 0);
-			remember(meta, index, 0);
-			if (!meta || !collector.delivered(meta)) unattributed++;
-		}
-		for (const [index, item] of failedRows.entries()) {
-			const meta = trace(item, 1);
-			remember(meta, index, 1);
-			const error = item.json.error ?? item.error?.message ?? 'the destination failed on this row';
-			if (
-				!meta ||
-				!collector.failed(meta, typeof error === 'string' ? error : JSON.stringify(error))
-			)
-				unattributed++;
-		}
-		for (const [index, item] of rejected.entries()) {
-			const meta = importOf(item.json);
-			remember(meta, index, 2);
-			if (!meta) {
-				unattributed++;
-				continue;
-			}
-			const reasons = Array.isArray(item.json.reasons)
-				? (item.json.reasons as string[])
-				: meta.file.error
-					? [meta.file.error]
-					: [];
-			collector.rejected(meta, reasons, item.json.resume === true);
-		}
-		if (unattributed > 0) {
-			this.logger.warn(
-				`PX Status Writer: ${unattributed} items carry no import metadata and could not be traced to a batch folder; they are not counted.`,
-			);
-		}
-
 		const results: INodeExecutionData[] = [];
 		const failures: string[] = [];
 		/** Callbacks given up after their retry limit: the batches are closed without them. */
 		const undelivered: string[] = [];
 		/** Batches this run decided and closed with ERROR. */
 		const errorBatches: string[] = [];
+		/** Batches whose outcome this run cannot tell: left open, and the execution fails naming them. */
+		const undecided: string[] = [];
 		for (const tally of collector.all()) {
 			const batch = tally.batch;
 			const store = new S3Store(s3ClientFor(settings), batch.bucket);
-			const outcome = tally.resume ? undefined : decideOutcome(tally);
+			const why = tally.resume ? undefined : collector.undecidable(tally);
+			if (why) {
+				undecided.push(redact(`${batch.folder}: ${why}`, secrets));
+				results.push({
+					pairedItem: firstItemOf.get(batch.folder),
+					json: {
+						folder: batch.folder,
+						processedFolder: batch.processedFolder,
+						decided: false,
+						error: why,
+					},
+				});
+				continue;
+			}
+			const outcome = tally.resume ? undefined : decideOutcome(tally, collector.unattributedErrors);
 			try {
 				const done = await completeBatch(
 					store,
@@ -390,6 +367,16 @@ export class PxStatusWriter implements INodeType {
 				location: 'outputPane',
 			});
 		}
+		if (undecided.length > 0 && !this.continueOnFail()) {
+			throw new NodeOperationError(
+				this.getNode(),
+				`Could not decide the outcome of ${undecided.length === 1 ? '1 batch folder' : `${undecided.length} batch folders`}: ${undecided.join('; ')}`,
+				{
+					description:
+						'Nothing was moved and no status was written for these folders: they stay under current/ and are handed on again after their lease.',
+				},
+			);
+		}
 		if (failures.length > 0 && !this.continueOnFail()) {
 			throw new NodeOperationError(
 				this.getNode(),
@@ -425,4 +412,64 @@ export class PxStatusWriter implements INodeType {
 		}
 		return [results];
 	}
+}
+
+/**
+ * Report File Outcome: one item per file that reached the writer in this (sub-)execution, carrying
+ * the file's outcome in `_import.outcome`, which the parent workflow's Close Batch Folders counts.
+ */
+function reportFileOutcomes(
+	this: IExecuteFunctions,
+	collector: BatchCollector,
+	firstItemOf: Map<string, IPairedItemData>,
+): INodeExecutionData[] {
+	const items: INodeExecutionData[] = [];
+	const undecided: string[] = [];
+	for (const tally of collector.all()) {
+		const why = tally.resume ? undefined : collector.undecidable(tally);
+		if (why) {
+			undecided.push(`${tally.batch.folder}: ${why}`);
+			continue;
+		}
+		for (const { key, outcome } of fileOutcomes(tally, { seenOnly: true })) {
+			const file = tally.files.get(key)!.file;
+			for (const message of new Set(collector.unattributedErrors)) {
+				outcome.destinationErrors.push(
+					`the destination failed without naming a row: ${quote(message)}`,
+				);
+			}
+			const success =
+				outcome.reasons.length === 0 &&
+				outcome.destinationErrors.length === 0 &&
+				outcome.missing.length === 0;
+			items.push({
+				pairedItem: firstItemOf.get(tally.batch.folder),
+				json: {
+					file: fileLabel(file),
+					batchFolder: tally.batch.folder,
+					success,
+					rows: outcome.rows,
+					delivered: outcome.delivered,
+					failed: outcome.failed,
+					rejectedRows: outcome.rejectedRows,
+					problems: [...outcome.reasons, ...outcome.destinationErrors, ...outcome.missing].slice(
+						0,
+						20,
+					),
+					[IMPORT_KEY]: { file, row: 0, outcome },
+				},
+			});
+		}
+	}
+	if (undecided.length > 0 && !this.continueOnFail()) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`Could not tell the outcome of ${undecided.join('; ')}`,
+			{
+				description:
+					'The parent workflow’s execution fails with this error, and the batch folder is handed on again after its lease.',
+			},
+		);
+	}
+	return items;
 }

@@ -366,6 +366,8 @@ export function pxFlow(
 		trigger?: object;
 		triggerOptions?: object;
 		triggerVersion?: number;
+		fieldMapper?: object;
+		fieldMapperVersion?: number;
 	} = {},
 ): Workflow {
 	return buildWorkflow({
@@ -382,10 +384,16 @@ export function pxFlow(
 				},
 				{ typeVersion: parameters.triggerVersion ?? 1 },
 			),
-			node('Field Mapper', TYPES.fieldMapper, {
-				mode: 'strict',
-				fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] },
-			}),
+			node(
+				'Field Mapper',
+				TYPES.fieldMapper,
+				{
+					mode: 'strict',
+					fields: { field: [{ target: 'id' }, { target: 'score', type: 'number' }] },
+					...parameters.fieldMapper,
+				},
+				{ typeVersion: parameters.fieldMapperVersion ?? 2 },
+			),
 			node('Destination', TYPES.destination, parameters.destination ?? {}, {
 				onError: 'continueErrorOutput',
 			}),

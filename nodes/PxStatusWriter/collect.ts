@@ -1,0 +1,163 @@
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	IPairedItemData,
+	ISourceData,
+} from 'n8n-workflow';
+
+import { importOfItem, isFileOutcome, type ImportMetadata } from '../../lib/importMetadata';
+import { BatchCollector } from '../../lib/px/outcome';
+
+/** The nodes whose items start an import: the trigger, or the trigger of a per-file sub-workflow. */
+const START_TYPES = ['.s3CsvInboundTrigger', 'n8n-nodes-base.executeWorkflowTrigger'];
+/** The nodes whose items carry rows with their import metadata, nearest first. */
+const ROW_SOURCE_TYPES = ['.fieldMapper', '.accountMatcher', ...START_TYPES];
+
+export interface Collected {
+	collector: BatchCollector;
+	/** Each folder's output item is paired with the first input item of that folder. */
+	firstItemOf: Map<string, IPairedItemData>;
+}
+
+/**
+ * Gathers what reached the status writer: the files the trigger handed on in this execution (so a
+ * batch none of whose rows arrived is still closed), then its three inputs. Items whose destination
+ * replaced their JSON are traced back through n8n's paired items to the nearest node that emitted
+ * them with their import metadata (an item paired with several, like the Postgres node's one
+ * answer to one statement for many rows, counts for each of them). An error item that cannot be
+ * traced names no row: it counts against every batch of the execution.
+ */
+export function collectOutcomes(this: IExecuteFunctions): Collected {
+	const inputOrEmpty = (index: number): INodeExecutionData[] => {
+		try {
+			return this.getInputData(index) ?? [];
+		} catch {
+			return [];
+		}
+	};
+	const collector = new BatchCollector();
+	const firstItemOf = new Map<string, IPairedItemData>();
+	const parents = this.getParentNodes(this.getNode().name);
+	const proxy = this.getWorkflowDataProxy(0);
+
+	// Every batch the trigger handed on in this execution.
+	for (const start of parents.filter((n) => START_TYPES.some((t) => n.type.endsWith(t)))) {
+		let items: INodeExecutionData[] = [];
+		try {
+			items = proxy.$(start.name, true).all(0) as INodeExecutionData[];
+		} catch {
+			continue; // not executed in this run
+		}
+		for (const item of items) {
+			const meta = importOfItem(item);
+			if (meta && meta.row === 0 && !isFileOutcome(meta)) collector.handedOn(meta);
+		}
+	}
+
+	const rowSources = ROW_SOURCE_TYPES.map((suffix) => parents.find((n) => n.type.endsWith(suffix)))
+		.filter((n) => n !== undefined)
+		.map((n) => n.name);
+	const sourceOf = (input: number): ISourceData | undefined => {
+		try {
+			return this.getInputSourceData(input);
+		} catch {
+			return undefined;
+		}
+	};
+	// Looked up once per input, not per row.
+	const sources = [sourceOf(0), sourceOf(1)];
+	const traced = (item: INodeExecutionData, input: number): ImportMetadata[] => {
+		const own = importOfItem(item);
+		if (own) return [own];
+		const source = sources[input];
+		if (!source || item.pairedItem === undefined) return [];
+		const pairs: IPairedItemData[] = (
+			Array.isArray(item.pairedItem) ? item.pairedItem : [item.pairedItem]
+		).map((p) => (typeof p === 'number' ? { item: p } : p));
+		const found = new Set<ImportMetadata>();
+		for (const paired of pairs) {
+			for (const name of rowSources) {
+				try {
+					const origin = proxy.$getPairedItem(name, source, paired);
+					const meta = origin ? importOfItem(origin) : undefined;
+					if (meta) {
+						found.add(meta);
+						break;
+					}
+				} catch {
+					// not a path to this node: try the next
+				}
+			}
+		}
+		return [...found];
+	};
+	const remember = (metas: ImportMetadata[], item: number, input: number) => {
+		for (const meta of metas) {
+			const folder = meta.file.batch?.folder;
+			if (folder && !firstItemOf.has(folder)) firstItemOf.set(folder, { item, input });
+		}
+	};
+
+	for (const [index, item] of inputOrEmpty(0).entries()) {
+		const metas = traced(item, 0);
+		remember(metas, index, 0);
+		if (metas.length === 0) collector.untraced++;
+		for (const meta of metas) {
+			if (isFileOutcome(meta)) collector.reported(meta);
+			else if (meta.row === 0) collector.unaccounted(meta);
+			else collector.delivered(meta);
+		}
+	}
+	for (const [index, item] of inputOrEmpty(1).entries()) {
+		const metas = traced(item, 1);
+		remember(metas, index, 1);
+		const error = errorMessageOf(item);
+		if (metas.length === 0) collector.unattributedError(error);
+		for (const meta of metas) collector.failed(meta, error);
+	}
+	for (const [index, item] of inputOrEmpty(2).entries()) {
+		const meta = importOfItem(item);
+		if (!meta) {
+			collector.untraced++;
+			continue;
+		}
+		remember([meta], index, 2);
+		if (isFileOutcome(meta)) {
+			collector.reported(meta);
+			continue;
+		}
+		const reasons = Array.isArray(item.json.reasons)
+			? (item.json.reasons as string[])
+			: meta.file.error
+				? [meta.file.error]
+				: [];
+		collector.rejected(meta, reasons, item.json.resume === true);
+	}
+	return { collector, firstItemOf };
+}
+
+/** What an error item of a destination says: n8n's error output puts it in `json.error` or `item.error`. */
+function errorMessageOf(item: INodeExecutionData): string {
+	const json = item.json as { error?: unknown; message?: unknown };
+	const error = json.error ?? item.error?.message;
+	if (typeof error === 'string')
+		return json.message && json.message !== error ? `${json.message}: ${error}` : error;
+	if (error && typeof error === 'object') {
+		const e = error as { message?: unknown; description?: unknown };
+		const message =
+			typeof e.message === 'string'
+				? e.message
+				: typeof json.message === 'string'
+					? json.message
+					: '';
+		if (message)
+			return typeof e.description === 'string' &&
+				e.description &&
+				!e.description.startsWith('Failed query')
+				? `${message} (${e.description})`
+				: message;
+		return JSON.stringify(error);
+	}
+	if (typeof json.message === 'string') return json.message;
+	return 'the destination failed on this row';
+}
