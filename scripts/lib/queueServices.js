@@ -5,20 +5,12 @@
  * the first time if they are missing (as root, with apt-get), so nothing is needed by hand.
  */
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
-const { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } = require('node:fs');
+const { mkdtempSync, rmSync, chmodSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 
 const { freePort } = require('./moto');
-
-function postgresBin() {
-	const root = '/usr/lib/postgresql';
-	if (!existsSync(root)) return undefined;
-	const versions = readdirSync(root)
-		.filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
-		.sort((a, b) => Number(b) - Number(a));
-	return versions.length > 0 ? path.join(root, versions[0], 'bin') : undefined;
-}
+const { startPostgres, postgresBin } = require('./postgres');
 
 /** Installs Debian's redis-server and postgresql when they are not there yet. */
 function ensureQueueServices() {
@@ -41,25 +33,15 @@ function ensureQueueServices() {
 	);
 }
 
-/** @param {string} cmd @param {string[]} args @param {boolean} asPostgres */
-function run(cmd, args, asPostgres) {
-	const [c, a] = asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-	execFileSync(c, a, { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 /**
- * @returns {Promise<{ env: Record<string, string>, stop(): Promise<void> }>} n8n's queue-mode
+ * @returns {Promise<{ env: Record<string, string>, postgres: import('./postgres').Postgres, stop(): Promise<void> }>} n8n's queue-mode
  *   environment (Redis, PostgreSQL) and a stop function
  */
 async function startQueueServices() {
 	ensureQueueServices();
-	const bin = postgresBin();
-	if (!bin) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql');
 	const dir = mkdtempSync(path.join(tmpdir(), 'n8n-queue-'));
 	chmodSync(dir, 0o777);
-	const asPostgres = process.getuid?.() === 0;
 	const redisPort = await freePort();
-	const pgPort = await freePort();
 
 	const redis = spawn(
 		'redis-server',
@@ -77,31 +59,7 @@ async function startQueueServices() {
 		],
 		{ stdio: 'ignore', detached: true },
 	);
-	const data = path.join(dir, 'pg');
-	run(
-		path.join(bin, 'initdb'),
-		['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
-		asPostgres,
-	);
-	run(
-		path.join(bin, 'pg_ctl'),
-		[
-			'-D',
-			data,
-			'-l',
-			path.join(dir, 'pg.log'),
-			'-w',
-			'-o',
-			`-p ${pgPort} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-			'start',
-		],
-		asPostgres,
-	);
-	run(
-		path.join(bin, 'createdb'),
-		['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', 'n8n'],
-		false,
-	);
+	const pg = await startPostgres({ databases: ['n8n'] });
 
 	// Redis answers PING once it is up.
 	const deadline = Date.now() + 20_000;
@@ -120,19 +78,17 @@ async function startQueueServices() {
 			QUEUE_BULL_REDIS_PORT: String(redisPort),
 			DB_TYPE: 'postgresdb',
 			DB_POSTGRESDB_HOST: '127.0.0.1',
-			DB_POSTGRESDB_PORT: String(pgPort),
+			DB_POSTGRESDB_PORT: String(pg.port),
 			DB_POSTGRESDB_DATABASE: 'n8n',
 			DB_POSTGRESDB_USER: 'postgres',
 			DB_POSTGRESDB_PASSWORD: '',
 			// Workers run the executions, including manual ones.
 			OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
 		},
+		/** The PostgreSQL server n8n uses, which tests may use for their own databases too. */
+		postgres: pg,
 		stop: async () => {
-			try {
-				run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], asPostgres);
-			} catch {
-				// already stopped
-			}
+			await pg.stop();
 			try {
 				if (redis.pid) process.kill(-redis.pid, 'SIGKILL');
 			} catch {
