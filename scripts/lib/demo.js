@@ -17,6 +17,7 @@ const { startMoto } = require('./moto');
 const { startReceiver } = require('./receiver');
 const { startN8n, PACKAGE_NAME, ROOT } = require('./n8n');
 const { startQueueServices } = require('./queueServices');
+const { startPostgres, postgresAvailable } = require('./postgres');
 const { seedDemoBucket, DEMO_BUCKET, DIRECTORY, PX_BASE, STAIRCASE_KEY } = require('./demoData');
 
 const DEMO_ACCESS_KEY = 'demo';
@@ -29,9 +30,10 @@ function loadExample(name) {
 }
 
 /**
- * Points an example workflow at the demo's bucket, receiver and credentials.
+ * Points an example workflow at the demo's bucket, receiver and credentials, and its Execute
+ * Sub-workflow node at the demo's per-file workflow.
  * @param {any} workflow
- * @param {{ bucket: string, receiverUrl: string, s3: string, callback: string }} at
+ * @param {{ bucket: string, receiverUrl: string, s3: string, callback: string, postgres?: string, fileWorkflow?: string }} at
  */
 function pointAt(workflow, at) {
 	for (const node of workflow.nodes) {
@@ -45,6 +47,10 @@ function pointAt(workflow, at) {
 					? `${at.receiverUrl}/rows`
 					: `${at.receiverUrl}/directory`;
 		}
+		if (node.type === 'n8n-nodes-base.executeWorkflow' && at.fileWorkflow)
+			node.parameters.workflowId = { __rl: true, value: at.fileWorkflow, mode: 'id' };
+		if (node.credentials?.postgres && at.postgres)
+			node.credentials.postgres = { id: at.postgres, name: 'Demo database (PostgreSQL)' };
 		if (node.credentials?.s3InboundAwsApi)
 			node.credentials.s3InboundAwsApi = { id: at.s3, name: 'Demo bucket (moto)' };
 		if (node.credentials?.importStatusCallbackApi)
@@ -61,9 +67,16 @@ function pointAt(workflow, at) {
 	};
 }
 
+/** The demo's destination table: the PX example's target fields as columns. */
+const PX_USERS_TABLE = `create table px_users (
+	id text primary key, email text, name text, signup_date date, score numeric, active boolean
+)`;
+
 /**
- * @param {{ userFolder?: string, port?: number, quiet?: boolean, env?: Record<string, string>, queueWorkers?: number }} [options]
+ * @param {{ userFolder?: string, port?: number, quiet?: boolean, env?: Record<string, string>, queueWorkers?: number, destination?: 'postgres' | 'http' }} [options]
  *   `queueWorkers`: run n8n in queue mode (Redis, PostgreSQL) with one main instance and this many workers.
+ *   `destination`: where the marker flow's per-file workflow sends rows: a local PostgreSQL table
+ *   (the default where PostgreSQL is installed or installable), or the receiver's bulk endpoint.
  */
 async function startDemo(options = {}) {
 	const moto = await startMoto();
@@ -78,10 +91,24 @@ async function startDemo(options = {}) {
 		let env = { ...(options.env ?? {}) };
 		/** @type {import('./n8n').N8nServer[]} */
 		const workers = [];
+		/** @type {import('./postgres').Postgres | undefined} */
+		let postgres;
 		if (options.queueWorkers) {
 			const services = await startQueueServices();
 			stops.push(() => services.stop());
 			env = { ...services.env, ...env };
+			postgres = services.postgres;
+		}
+		const destination =
+			options.destination ?? (postgres || postgresAvailable() ? 'postgres' : 'http');
+		if (destination === 'postgres') {
+			if (!postgres) {
+				const started = await startPostgres();
+				stops.push(() => started.stop());
+				postgres = started;
+			}
+			postgres.psql('create database imports');
+			postgres.psql(PX_USERS_TABLE, { database: 'imports' });
 		}
 		const n8n = await startN8n({
 			userFolder,
@@ -120,9 +147,40 @@ async function startDemo(options = {}) {
 			type: 'importStatusCallbackApi',
 			data: { url: receiver.callbackUrl, apiKey: DEMO_CALLBACK_KEY },
 		});
-		const at = { bucket: DEMO_BUCKET, receiverUrl: receiver.url, s3: s3.id, callback: callback.id };
+		const database =
+			destination === 'postgres' && postgres
+				? await n8n.api('POST', '/credentials', {
+						name: 'Demo database (PostgreSQL)',
+						type: 'postgres',
+						data: {
+							host: postgres.host,
+							port: postgres.port,
+							database: 'imports',
+							user: postgres.user,
+							password: '',
+							ssl: 'disable',
+						},
+					})
+				: undefined;
+		/** @type {{ bucket: string, receiverUrl: string, s3: string, callback: string, postgres?: string, fileWorkflow?: string }} */
+		const at = {
+			bucket: DEMO_BUCKET,
+			receiverUrl: receiver.url,
+			s3: s3.id,
+			callback: callback.id,
+			postgres: database?.id,
+		};
 		/** @type {Record<string, string>} */
 		const workflows = {};
+		// The marker flow imports each file in a sub-workflow of its own, created first.
+		const fileExample =
+			destination === 'postgres'
+				? 'marker-folder-import-file.json'
+				: 'marker-folder-import-file-http.json';
+		workflows.markerFile = (
+			await n8n.api('POST', '/workflows', pointAt(loadExample(fileExample), at))
+		).id;
+		at.fileWorkflow = workflows.markerFile;
 		for (const [key, file] of [
 			['hourly', 'hourly-overwrite-import.json'],
 			['marker', 'marker-folder-import.json'],
@@ -137,6 +195,17 @@ async function startDemo(options = {}) {
 			credentials: { accessKeyId: DEMO_ACCESS_KEY, secretAccessKey: DEMO_SECRET_KEY },
 		});
 		const demo = {
+			destination,
+			postgres,
+			/** The marker flow's rows in the demo table, by id (PostgreSQL destination). */
+			tableRows: async () =>
+				/** @type {Array<Record<string, unknown>>} */ (
+					JSON.parse(
+						postgres?.psql("select coalesce(json_agg(t order by t.id), '[]') from px_users t", {
+							database: 'imports',
+						}) || '[]',
+					)
+				),
 			moto,
 			receiver,
 			n8n,

@@ -23,7 +23,7 @@ describeImportFlows(
 		it('every execution ran on a worker, and the main instance ran no node', async () => {
 			const d = demo();
 			type Execution = { id: string; workflowId: string; status: string };
-			const executions = await waitFor('executions of both workflows', async () => {
+			const executions = await waitFor('executions of every workflow', async () => {
 				const all: Execution[] = [];
 				for (const id of Object.values(d.workflows))
 					all.push(
@@ -31,7 +31,7 @@ describeImportFlows(
 					);
 				const workflows = new Set(all.map((e) => e.workflowId));
 				return (
-					workflows.size === 2 &&
+					workflows.size === 3 &&
 					all.every((e) => e.status !== 'running' && e.status !== 'new') &&
 					all
 				);
@@ -40,8 +40,12 @@ describeImportFlows(
 			expect(executions.filter((e) => e.status !== 'success').map((e) => e.workflowId)).toEqual([
 				d.workflows.marker,
 			]);
+			// The marker flow's per-file sub-workflow ran once per data file (4), inside the worker that
+			// ran its parent: sub-executions are not queued.
+			const subExecutions = executions.filter((e) => e.workflowId === d.workflows.markerFile);
+			expect(subExecutions).toHaveLength(4);
 			const workerLogs = d.workers.map((w) => w.log());
-			for (const execution of executions) {
+			for (const execution of executions.filter((e) => e.workflowId !== d.workflows.markerFile)) {
 				expect(d.n8n.log()).toContain(`Enqueued execution ${execution.id} `);
 				const ranOn = workerLogs.filter((log) =>
 					log.includes(`Worker started execution ${execution.id} `),

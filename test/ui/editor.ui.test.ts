@@ -262,7 +262,8 @@ describe('the demo in a browser', () => {
 	});
 
 	it('adding a field gives one new row, and choosing a date type adds its format to that row', async () => {
-		await openWorkflow(demo.workflows.marker, 'marker-workflow-again.png');
+		// The marker flow's Field Mapper is in its per-file sub-workflow.
+		await openWorkflow(demo.workflows.markerFile, 'marker-file-workflow.png');
 		await page.locator('[data-test-id="canvas-node"][data-node-name="Field Mapper"]').dblclick();
 		const panel = page.locator('[data-test-id="ndv"]');
 		await panel.waitFor({ timeout: 30_000 });
