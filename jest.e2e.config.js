@@ -7,4 +7,8 @@ module.exports = {
 	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 	testTimeout: 300_000,
 	maxWorkers: 1,
+	// n8n's own Postgres node (test/e2e/postgresDestination.e2e.test.ts) keeps a connection pool
+	// manager whose clean-up timer runs for the life of the process (n8n-nodes-base's
+	// ConnectionPoolManager): the tests close their pools, jest then exits despite that timer.
+	forceExit: true,
 };

@@ -136,28 +136,29 @@ export function collectOutcomes(this: IExecuteFunctions): Collected {
 	return { collector, firstItemOf };
 }
 
-/** What an error item of a destination says: n8n's error output puts it in `json.error` or `item.error`. */
-function errorMessageOf(item: INodeExecutionData): string {
+/**
+ * What an error item of a destination says, in one line. n8n's error output puts it in
+ * `json.error` (a message, or an error object whose spread may have lost its `message`, as the
+ * Postgres node's per-item errors do: then its `description` is what is left), `json.message`, or
+ * `item.error`. Never the whole object: it holds the node and the failed query.
+ */
+export function errorMessageOf(item: INodeExecutionData): string {
 	const json = item.json as { error?: unknown; message?: unknown };
-	const error = json.error ?? item.error?.message;
-	if (typeof error === 'string')
-		return json.message && json.message !== error ? `${json.message}: ${error}` : error;
-	if (error && typeof error === 'object') {
-		const e = error as { message?: unknown; description?: unknown };
-		const message =
-			typeof e.message === 'string'
-				? e.message
-				: typeof json.message === 'string'
-					? json.message
-					: '';
-		if (message)
-			return typeof e.description === 'string' &&
-				e.description &&
-				!e.description.startsWith('Failed query')
-				? `${message} (${e.description})`
-				: message;
-		return JSON.stringify(error);
+	const text = (value: unknown) =>
+		typeof value === 'string' && value.trim() ? value.trim() : undefined;
+	let message: string | undefined;
+	if (typeof json.error === 'string') {
+		const outer = text(json.message);
+		message = outer && outer !== json.error ? `${outer}: ${json.error}` : json.error;
+	} else if (json.error && typeof json.error === 'object') {
+		const e = json.error as { message?: unknown; description?: unknown; name?: unknown };
+		const what = text(e.message) ?? text(json.message);
+		const description = text(e.description);
+		const why = description && !description.startsWith('Failed query') ? description : undefined;
+		message = what && why ? `${what} (${why})` : (what ?? why ?? text(e.name));
 	}
-	if (typeof json.message === 'string') return json.message;
-	return 'the destination failed on this row';
+	message ??=
+		text(json.message) ?? text(item.error?.message) ?? 'the destination failed on this row';
+	const flat = message.replace(/\s+/g, ' ');
+	return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
 }

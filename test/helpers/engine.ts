@@ -55,11 +55,19 @@ class TestNodeTypes implements INodeTypes {
 		[TYPES.binarySource]: () => new (require('./TestBinarySource.node').TestBinarySource)(),
 		/* eslint-enable @typescript-eslint/no-require-imports */
 	};
-	private readonly types: Record<string, INodeType> = {};
-	getByName(nodeType: string): INodeType | IVersionedNodeType {
-		return this.getByNameAndVersion(nodeType);
+	private readonly types: Record<string, INodeType | IVersionedNodeType> = {};
+	/** Adds node types (n8n's own, loaded from its installation by the tests that need them). */
+	register(nodeType: string, load: () => INodeType | IVersionedNodeType): void {
+		this.loaders[nodeType] = load as () => INodeType;
 	}
-	getByNameAndVersion(nodeType: string): INodeType {
+	getByName(nodeType: string): INodeType | IVersionedNodeType {
+		return this.load(nodeType);
+	}
+	getByNameAndVersion(nodeType: string, version?: number): INodeType {
+		const type = this.load(nodeType);
+		return 'nodeVersions' in type ? type.getNodeType(version) : type;
+	}
+	private load(nodeType: string): INodeType | IVersionedNodeType {
 		if (!this.types[nodeType]) {
 			const load = this.loaders[nodeType];
 			if (!load) throw new Error(`Unknown node type in test: ${nodeType}`);
