@@ -18,7 +18,7 @@ export interface ScopeFilter {
 }
 
 export interface AccountScope {
-	/** Every filter must hold (reference 002: "Sync specific accounts"); none means all accounts. */
+	/** Every filter must hold (the CS–Staircase integration guide's "Sync specific accounts"); none means all accounts. */
 	filters: ScopeFilter[];
 	/** Churned and prospect accounts: the status field and the statuses left out. */
 	statusField?: string;
