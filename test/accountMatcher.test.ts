@@ -83,14 +83,23 @@ const DIRECTORY = [
 	},
 ];
 
-async function runMatcher(csv: string, matcher: INodeParameters, directory: object[] = DIRECTORY) {
+async function runMatcher(
+	csv: string,
+	matcher: INodeParameters,
+	directory: object[] = DIRECTORY,
+	mapper: INodeParameters = {},
+) {
 	const { bucket, store } = await newBucket();
 	await store.write('accounts.csv', csv);
 	const workflow = buildWorkflow({
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
 			// Every column as it is: the Field Mapper reads the file, lenient, keeping unmapped columns.
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', options: { keepUnmapped: true } }),
+			node('Field Mapper', TYPES.fieldMapper, {
+				mode: 'lenient',
+				options: { keepUnmapped: true },
+				...mapper,
+			}),
 			node('CRM', TYPES.directory, { records: JSON.stringify(directory) }),
 			node('Account Matcher', TYPES.accountMatcher, {
 				entity: 'account',
@@ -202,6 +211,38 @@ describe('Account Matcher in the engine', () => {
 		},
 	);
 
+	it('names duplicates by the file’s row: a row the Field Mapper rejected before them does not shift the row named', async () => {
+		// File row 2 has a score that is not a number: the Field Mapper rejects it, so rows 3 and 4
+		// reach the matcher as its 2nd and 3rd items. The reasons still name file rows 3 and 4.
+		const csv =
+			'sfid,score\n001000000000003AAA,1\na0D30000001n7Pi,lots\na0D30000001n7Pi,3\na0D30000001n7PiEAI,4\n';
+		const mapper = {
+			fieldsFrom: 'node',
+			fields: { field: [{ target: 'score', type: 'number' }] },
+		};
+		const kept = await runMatcher(
+			csv,
+			{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'keepLast' },
+			DIRECTORY,
+			mapper,
+		);
+		expect(outputOf(kept.run, 'Field Mapper', 1).map((i) => i.json.row)).toEqual([2]);
+		expect(kept.matched.map((m) => m.score)).toEqual([1, 4]);
+		expect(kept.unmatched.map((u) => [u.score, u._match.reason])).toEqual([
+			[3, 'duplicate: rows 3, 4 are for account acc-1; row 4 was kept'],
+		]);
+		const rejected = await runMatcher(
+			csv,
+			{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'rejectAll' },
+			DIRECTORY,
+			mapper,
+		);
+		expect(rejected.unmatched.map((u) => u._match.reason)).toEqual([
+			'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
+			'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
+		]);
+	});
+
 	it('with a date column, keeps one row per account and date', async () => {
 		const { matched, unmatched } = await runMatcher(
 			'sfid,date,score\na0D30000001n7Pi,2024-03-15,1\na0D30000001n7Pi,2024-03-16,2\na0D30000001n7Pi,2024-03-16,3\n',
@@ -265,10 +306,16 @@ describe('Account Matcher in the engine', () => {
 		const matched = outputOf(run, 'Account Matcher', 0).map((i) => i.json.score);
 		const unmatched = outputOf(run, 'Account Matcher', 1).map((i) => [
 			i.json.score,
-			String((i.json._match as { reason: string }).reason).slice(0, 10),
+			(i.json._match as { reason: string }).reason,
 		]);
 		expect(matched).toEqual(['20240101', '20240102']);
-		expect(unmatched).toEqual([['again', 'duplicate:']]);
+		// The rows come from two files of the folder: each is named by its file and its row.
+		expect(unmatched).toEqual([
+			[
+				'again',
+				'duplicate: users.csv row 1, z-more.csv row 1 are for account acc-1; users.csv row 1 was kept',
+			],
+		]);
 	});
 
 	it('leaves churned and prospect accounts out of scope, and applies filters', async () => {
