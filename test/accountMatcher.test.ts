@@ -1,4 +1,4 @@
-import type { INodeParameters } from 'n8n-workflow';
+import type { INode, INodeParameters } from 'n8n-workflow';
 
 import { crmIdKey, domainKey, nameKey, emailKey, salesforce18 } from '../lib/matching/normalise';
 import {
@@ -86,8 +86,7 @@ const DIRECTORY = [
 async function runMatcher(
 	csv: string,
 	matcher: INodeParameters,
-	directory: object[] = DIRECTORY,
-	mapper: INodeParameters = {},
+	more: { mapper?: INodeParameters; matcherSettings?: Partial<INode> } = {},
 ) {
 	const { bucket, store } = await newBucket();
 	await store.write('accounts.csv', csv);
@@ -98,15 +97,20 @@ async function runMatcher(
 			node('Field Mapper', TYPES.fieldMapper, {
 				mode: 'lenient',
 				options: { keepUnmapped: true },
-				...mapper,
+				...more.mapper,
 			}),
-			node('CRM', TYPES.directory, { records: JSON.stringify(directory) }),
-			node('Account Matcher', TYPES.accountMatcher, {
-				entity: 'account',
-				directoryIdField: 'id',
-				duplicates: 'rejectAll',
-				...matcher,
-			}),
+			node('CRM', TYPES.directory, { records: JSON.stringify(DIRECTORY) }),
+			node(
+				'Account Matcher',
+				TYPES.accountMatcher,
+				{
+					entity: 'account',
+					directoryIdField: 'id',
+					duplicates: 'rejectAll',
+					...matcher,
+				},
+				more.matcherSettings,
+			),
 		],
 		connections: connect(
 			['Trigger', 'Field Mapper'],
@@ -223,8 +227,7 @@ describe('Account Matcher in the engine', () => {
 		const kept = await runMatcher(
 			csv,
 			{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'keepLast' },
-			DIRECTORY,
-			mapper,
+			{ mapper },
 		);
 		expect(outputOf(kept.run, 'Field Mapper', 1).map((i) => i.json.row)).toEqual([2]);
 		expect(kept.matched.map((m) => m.score)).toEqual([1, 4]);
@@ -234,8 +237,7 @@ describe('Account Matcher in the engine', () => {
 		const rejected = await runMatcher(
 			csv,
 			{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'rejectAll' },
-			DIRECTORY,
-			mapper,
+			{ mapper },
 		);
 		expect(rejected.unmatched.map((u) => u._match.reason)).toEqual([
 			'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
@@ -360,4 +362,27 @@ describe('Account Matcher in the engine', () => {
 			/The matching column 'salesforce_id' is not in the rows. Their columns are: crm, score/,
 		);
 	});
+
+	it.each([
+		['continueRegularOutput', 1],
+		['continueErrorOutput', 3],
+	] as const)(
+		'with On Error set to %s, a matching that cannot run sends every row on, with the reason, and the workflow goes on',
+		async (onError, output) => {
+			const { run } = await runMatcher(
+				'crm,score\n1,2\n3,4\n',
+				{ matchingColumn: 'salesforce_id', directoryKeyField: 'crmId' },
+				{ matcherSettings: { onError } },
+			);
+			expect(runError(run)).toBeUndefined();
+			expect(outputOf(run, 'Account Matcher', 0)).toEqual([]);
+			const sent = outputOf(run, 'Account Matcher', output).map((i) => i.json);
+			expect(sent.map((j) => j.score)).toEqual(['2', '4']);
+			// Unmatched says why in _match, as for any unmatched row; n8n's error output in `error`.
+			for (const j of sent)
+				expect(output === 1 ? (j._match as { reason: string }).reason : j.error).toMatch(
+					/^The matching column 'salesforce_id' is not in the rows/,
+				);
+		},
+	);
 });
