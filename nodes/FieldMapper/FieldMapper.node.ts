@@ -584,13 +584,29 @@ export class FieldMapper implements INodeType {
 				}
 			} catch (error) {
 				const e = error as Error & { hint?: string; description?: string };
-				throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
-					itemIndex: i,
-					description: redact(
-						e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.',
-						secrets,
-					),
+				const message = redact(e.message, secrets);
+				const description = redact(
+					e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.',
+					secrets,
+				);
+				if (!this.continueOnFail())
+					throw new NodeOperationError(this.getNode(), message, { itemIndex: i, description });
+				// Continue On Fail: the file goes to Rejected, saying why, as a file that cannot be
+				// parsed does; none of its rows was imported.
+				const meta = input === 's3Files' ? importOf(items[i].json) : undefined;
+				const file = meta?.row === 0 ? meta.file : undefined;
+				const reasons = new ReasonList(1);
+				reasons.add(`${message}. ${description}`);
+				rejected.push({
+					json: rejectedFileJson(
+						file ? { ...file, error: `${message}. ${description}` } : undefined,
+						reasons,
+						0,
+					) as IDataObject,
+					pairedItem,
 				});
+				rejectedFiles++;
+				continue;
 			}
 			files++;
 			if (result.unreadable !== undefined && mode === 'lenient') {
