@@ -86,7 +86,11 @@ const DIRECTORY = [
 async function runMatcher(
 	csv: string,
 	matcher: INodeParameters,
-	more: { mapper?: INodeParameters; matcherSettings?: Partial<INode> } = {},
+	more: {
+		mapper?: INodeParameters;
+		mapperSettings?: Partial<INode>;
+		matcherSettings?: Partial<INode>;
+	} = {},
 ) {
 	const { bucket, store } = await newBucket();
 	await store.write('accounts.csv', csv);
@@ -94,11 +98,16 @@ async function runMatcher(
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
 			// Every column as it is: the Field Mapper reads the file, lenient, keeping unmapped columns.
-			node('Field Mapper', TYPES.fieldMapper, {
-				mode: 'lenient',
-				options: { keepUnmapped: true },
-				...more.mapper,
-			}),
+			node(
+				'Field Mapper',
+				TYPES.fieldMapper,
+				{
+					mode: 'lenient',
+					options: { keepUnmapped: true },
+					...more.mapper,
+				},
+				more.mapperSettings,
+			),
 			node('CRM', TYPES.directory, { records: JSON.stringify(DIRECTORY) }),
 			node(
 				'Account Matcher',
@@ -215,35 +224,38 @@ describe('Account Matcher in the engine', () => {
 		},
 	);
 
-	it('names duplicates by the file’s row: a row the Field Mapper rejected before them does not shift the row named', async () => {
-		// File row 2 has a score that is not a number: the Field Mapper rejects it, so rows 3 and 4
-		// reach the matcher as its 2nd and 3rd items. The reasons still name file rows 3 and 4.
-		const csv =
-			'sfid,score\n001000000000003AAA,1\na0D30000001n7Pi,lots\na0D30000001n7Pi,3\na0D30000001n7PiEAI,4\n';
-		const mapper = {
-			fieldsFrom: 'node',
-			fields: { field: [{ target: 'score', type: 'number' }] },
-		};
-		const kept = await runMatcher(
-			csv,
-			{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'keepLast' },
-			{ mapper },
-		);
-		expect(outputOf(kept.run, 'Field Mapper', 1).map((i) => i.json.row)).toEqual([2]);
-		expect(kept.matched.map((m) => m.score)).toEqual([1, 4]);
-		expect(kept.unmatched.map((u) => [u.score, u._match.reason])).toEqual([
-			[3, 'duplicate: rows 3, 4 are for account acc-1; row 4 was kept'],
-		]);
-		const rejected = await runMatcher(
-			csv,
-			{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'rejectAll' },
-			{ mapper },
-		);
-		expect(rejected.unmatched.map((u) => u._match.reason)).toEqual([
-			'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
-			'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
-		]);
-	});
+	it.each([2, 3])(
+		'names duplicates by the file’s row: a row the Field Mapper (version %i) rejected before them does not shift the row named',
+		async (version) => {
+			// File row 2 has a score that is not a number: the Field Mapper rejects it, so rows 3 and 4
+			// reach the matcher as its 2nd and 3rd items. The reasons still name file rows 3 and 4.
+			const csv =
+				'sfid,score\n001000000000003AAA,1\na0D30000001n7Pi,lots\na0D30000001n7Pi,3\na0D30000001n7PiEAI,4\n';
+			const mapper = {
+				fieldsFrom: 'node',
+				fields: { field: [{ target: 'score', type: 'number' }] },
+			};
+			const kept = await runMatcher(
+				csv,
+				{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'keepLast' },
+				{ mapper, mapperSettings: { typeVersion: version } },
+			);
+			expect(outputOf(kept.run, 'Field Mapper', 1).map((i) => i.json.row)).toEqual([2]);
+			expect(kept.matched.map((m) => m.score)).toEqual([1, 4]);
+			expect(kept.unmatched.map((u) => [u.score, u._match.reason])).toEqual([
+				[3, 'duplicate: rows 3, 4 are for account acc-1; row 4 was kept'],
+			]);
+			const rejected = await runMatcher(
+				csv,
+				{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'rejectAll' },
+				{ mapper, mapperSettings: { typeVersion: version } },
+			);
+			expect(rejected.unmatched.map((u) => u._match.reason)).toEqual([
+				'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
+				'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
+			]);
+		},
+	);
 
 	it('with a date column, keeps one row per account and date', async () => {
 		const { matched, unmatched } = await runMatcher(

@@ -191,10 +191,10 @@ const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
  * rows without import metadata by their input item.
  */
 export function rowNames(
-	rows: ReadonlyArray<Record<string, unknown>>,
 	sources: number[],
+	metaOf: (source: number) => ImportMetadata | undefined,
 ): { list: string; of: (source: number) => string } {
-	const metas = sources.map((s) => importOf(rows[s]));
+	const metas = sources.map(metaOf);
 	if (metas.some((m) => !m || m.row < 1)) {
 		return {
 			list: `input ${sources.length === 1 ? 'item' : 'items'} ${sources.map((s) => s + 1).join(', ')}`,
@@ -205,11 +205,11 @@ export function rowNames(
 	if (files.size === 1) {
 		return {
 			list: `${sources.length === 1 ? 'row' : 'rows'} ${metas.map((m) => m!.row).join(', ')}`,
-			of: (source) => `row ${importOf(rows[source])!.row}`,
+			of: (source) => `row ${metaOf(source)!.row}`,
 		};
 	}
 	const named = (source: number) => {
-		const meta = importOf(rows[source])!;
+		const meta = metaOf(source)!;
 		return `${baseName(meta.file.key)} row ${meta.row}`;
 	};
 	return { list: sources.map(named).join(', '), of: named };
@@ -307,8 +307,8 @@ export function matchRows(
 					? positions[positions.length - 1]
 					: -1;
 		const names = rowNames(
-			rows,
 			positions.map((p) => result.matched[p].source),
+			metaOf,
 		);
 		const rowsOf = positions.length > 10 ? `${positions.length} rows` : names.list;
 		for (const p of positions) {

@@ -289,6 +289,7 @@ export class AccountMatcher implements INodeType {
 								reason: failure.message,
 							},
 						}) as IDataObject),
+				...(r[IMPORT_KEY] !== undefined ? { [IMPORT_KEY]: r[IMPORT_KEY] } : {}),
 				pairedItem: { item: i, input: 0 },
 			}));
 			return [[], unmatched, []];

@@ -1,4 +1,4 @@
-import type { ImportBatch, ImportFile } from '../../../lib/importMetadata';
+import { importOf, type ImportBatch, type ImportFile } from '../../../lib/importMetadata';
 import {
 	indexDirectory,
 	matchRows,
@@ -329,7 +329,7 @@ describe('rowNames: a row is named by its file’s row, with the file when rows 
 		],
 	])('%s', (_case, rows, list, last) => {
 		const sources = rows.map((_, i) => i);
-		const names = rowNames(rows, sources);
+		const names = rowNames(sources, (i) => importOf(rows[i]));
 		expect([names.list, names.of(sources[sources.length - 1])]).toEqual([list, last]);
 	});
 });
