@@ -1,6 +1,5 @@
 import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { crmIdKey, domainKey, nameKey, emailKey, salesforce18 } from '../lib/matching/normalise';
 import {
 	buildWorkflow,
 	connect,
@@ -14,39 +13,6 @@ import {
 import { newBucket, testSettings } from './helpers/s3';
 
 const credentials = () => ({ s3InboundAwsApi: testSettings() });
-
-describe('matching keys', () => {
-	it('CRM ID: a 15-character Salesforce ID matches its 18-character form; only 18-character IDs ignore case', () => {
-		expect(salesforce18('a0D30000001n7Pi')).toBe('a0D30000001n7PiEAI');
-		expect(salesforce18('0019000000B98de')).toBe('0019000000B98deAAB');
-		expect(crmIdKey(' a0D30000001n7Pi ')).toEqual(crmIdKey('a0D30000001n7PiEAI'));
-		expect(crmIdKey('A0D30000001N7PIEAI')).toEqual(crmIdKey('a0D30000001n7PiEAI'));
-		expect(crmIdKey('a0d30000001n7pi')).not.toEqual(crmIdKey('a0D30000001n7Pi'));
-		expect(crmIdKey('0019000000b98DEAAB')).toEqual(crmIdKey('0019000000B98de'));
-	});
-
-	it('Domain: from URLs, emails and hosts, on the registrable domain, never a free-mail domain', () => {
-		expect(domainKey('https://www.Acme.co.uk/about')).toEqual({ key: 'acme.co.uk' });
-		expect(domainKey('someone@acme.co.uk')).toEqual({ key: 'acme.co.uk' });
-		expect(domainKey('shop.acme.co.uk')).toEqual({ key: 'acme.co.uk' });
-		expect(domainKey('acme.github.io')).toEqual({ key: 'acme.github.io' });
-		expect(domainKey('acme.github.io')).not.toEqual(domainKey('other.github.io'));
-		expect(domainKey('bücher.de')).toEqual({ key: 'xn--bcher-kva.de' });
-		expect(domainKey('jane@gmail.com')).toEqual({ reason: expect.stringContaining('free-mail') });
-	});
-
-	it('Name: case, punctuation, spacing, accents and legal suffixes folded', () => {
-		expect(nameKey('ACME, Inc.')).toEqual({ key: 'acme' });
-		expect(nameKey('  Acme   Incorporated ')).toEqual({ key: 'acme' });
-		expect(nameKey('Société Générale S.A.')).toEqual({ key: 'societe generale' });
-		expect(nameKey('Müller GmbH')).toEqual(nameKey('Muller'));
-		expect(nameKey('Acme Co., Ltd.')).toEqual({ key: 'acme' });
-	});
-
-	it('Email: trimmed and lower-cased only', () => {
-		expect(emailKey(' Jane.Doe+x@Example.COM ')).toEqual({ key: 'jane.doe+x@example.com' });
-	});
-});
 
 const DIRECTORY = [
 	{
