@@ -1,4 +1,4 @@
-import { compileDatePattern } from '../lib/mapping/javaDate';
+import { compileDatePattern } from '../../../lib/mapping/javaDate';
 
 describe('Java-style date patterns', () => {
 	it("reads YYYYMMDD as year-month-day, as Gainsight PX's S3 import guide means it", () => {

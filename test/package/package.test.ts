@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 
 import { PackageDirectoryLoader, scanDirectoryForPackages } from 'n8n-core';
 
-import { captureLogs } from './helpers/engine';
+import { captureLogs } from '../helpers/engine';
 
-const root = resolve(__dirname, '..');
+const root = resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 	name: string;
 	n8n: { nodes: string[]; credentials: string[] };

@@ -9,8 +9,8 @@ import {
 	poll,
 	runError,
 	TYPES,
-} from './helpers/engine';
-import { newBucket, testSettings } from './helpers/s3';
+} from '../helpers/engine';
+import { newBucket, testSettings } from '../helpers/s3';
 
 const credentials = () => ({ s3InboundAwsApi: testSettings() });
 

@@ -1,6 +1,6 @@
 import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
-import { importOf } from '../lib/importMetadata';
+import { importOf } from '../../lib/importMetadata';
 import {
 	buildWorkflow,
 	connect,
@@ -11,8 +11,8 @@ import {
 	runError,
 	TYPES,
 	type TestCredentials,
-} from './helpers/engine';
-import { gzip, newBucket, testSettings } from './helpers/s3';
+} from '../helpers/engine';
+import { gzip, newBucket, testSettings } from '../helpers/s3';
 
 const credentials = (): TestCredentials => ({
 	s3InboundAwsApi: testSettings() as unknown as IDataObject,
@@ -300,7 +300,7 @@ describe('Field Mapper, a file it cannot read from S3', () => {
 describe('Field Mapper, the Staircase account fields preset', () => {
 	const { STAIRCASE_ACCOUNT_FIELDS } =
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		require('../lib/mapping/presets') as typeof import('../lib/mapping/presets');
+		require('../../lib/mapping/presets') as typeof import('../../lib/mapping/presets');
 	const rowsOf = (omit: string[] = []) => ({
 		field: STAIRCASE_ACCOUNT_FIELDS.filter((f) => !omit.includes(f.target)).map((f) => ({
 			...f,
