@@ -1,3 +1,7 @@
+/**
+ * `npm test`: test/unit (the decisions), test/nodes and test/flows (the real engine against moto),
+ * test/s3, test/csv and test/package. The end-to-end and browser tests have their own configs.
+ */
 /** @type {import('jest').Config} */
 module.exports = {
 	testEnvironment: 'node',

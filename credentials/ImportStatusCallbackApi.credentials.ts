@@ -1,6 +1,6 @@
 import type { IAuthenticateGeneric, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
-/** The API key the customer's status endpoint expects in its x-api-key header (reference 001). */
+/** The API key the customer's status endpoint expects in its x-api-key header (PX's S3 import guide). */
 export class ImportStatusCallbackApi implements ICredentialType {
 	name = 'importStatusCallbackApi';
 

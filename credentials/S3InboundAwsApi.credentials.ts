@@ -1,7 +1,7 @@
 import type { ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
 
 /**
- * Access to a private S3 bucket, in each of the ways references 000 and 001 allow: an IAM user's
+ * Access to a private S3 bucket, in each of the ways Staircase's and PX's S3 guides allow (docs/references.md): an IAM user's
  * access keys, a role assumed with an external ID, or the host's default credential chain
  * (environment, shared config, container or instance role).
  * It is tested from the editor through the S3 CSV Inbound Trigger's credential test.

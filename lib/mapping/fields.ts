@@ -6,7 +6,7 @@ export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'datetime' | 
 
 /** One target field of the destination, and the CSV column it comes from. */
 export interface FieldDefinition {
-	/** The destination field (reference 001: the attribute's apiName). */
+	/** The destination field (in PX's S3 import guide, the attribute's apiName). */
 	target: string;
 	/** The CSV column; defaults to the target's name. */
 	source?: string;

@@ -2,7 +2,7 @@ import { Info } from 'luxon';
 
 /**
  * Dates in the Java-style patterns customers write (SimpleDateFormat / DateTimeFormatter letters),
- * compiled once into a strict parser. Following reference 001, `YYYY` means the calendar year and
+ * compiled once into a strict parser. Following PX's S3 import guide, `YYYY` means the calendar year and
  * `DD` the day of the month when the pattern also has a month, because that is what customers
  * copy from it (`YYYYMMDD`).
  */

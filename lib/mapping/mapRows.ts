@@ -25,7 +25,7 @@ export const MATCH_KEY = '_match';
 const carried = (item: Record<string, unknown>): Record<string, unknown> =>
 	MATCH_KEY in item ? { [MATCH_KEY]: item[MATCH_KEY] } : {};
 
-/** The history column of reference 000: `date`, yyyy-mm-dd. */
+/** The history column of Staircase's S3 guide: `date`, yyyy-mm-dd. */
 export const HISTORY_COLUMN = 'date';
 const historyDate = compileDatePattern('yyyy-MM-dd');
 
@@ -57,7 +57,7 @@ export function problemJson(meta: ImportMetadata): Record<string, unknown> {
 }
 
 /**
- * Strict mode (reference 001) for one file: it passes whole or not at all. Fed the header and then
+ * Strict mode (PX's S3 import guide) for one file: it passes whole or not at all. Fed the header and then
  * the rows as they are read; any problem (an unknown or missing column, too many rows, a value
  * that does not parse) rejects the whole file, and from then on rows are only checked and counted,
  * never kept, so a bad file costs no memory.
@@ -142,7 +142,7 @@ type LenientResult =
 	| { fields?: undefined; problems: string[] };
 
 /**
- * Lenient mode (reference 000) for one row: unmapped columns are dropped (or kept as text with
+ * Lenient mode (Staircase's S3 guide) for one row: unmapped columns are dropped (or kept as text with
  * `keepUnmapped`), a `date` column (yyyy-mm-dd) is kept as the row's point in time, and a bad
  * value rejects only this row. Returns the mapped fields, or the row's problems.
  */

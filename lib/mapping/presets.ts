@@ -1,7 +1,7 @@
 import type { FieldDefinition } from './fields';
 
 /**
- * The account fields a Staircase integration maps (reference 002): out of the box CRM Account ID
+ * The account fields a Staircase integration maps (the CS–Staircase integration guide): out of the box CRM Account ID
  * (the key), Name, Owner and Parent Account; added by an admin Tier (the most important),
  * Revenue, Renewal Date and Journey Stage. Owner is a user reference, which S3 import cannot fill:
  * it is there, marked, so that it is refused with its reason until it is removed. Source columns

@@ -18,7 +18,7 @@ export interface ScopeFilter {
 }
 
 export interface AccountScope {
-	/** Every filter must hold (reference 002: "Sync specific accounts"); none means all accounts. */
+	/** Every filter must hold (the CS–Staircase integration guide's "Sync specific accounts"); none means all accounts. */
 	filters: ScopeFilter[];
 	/** Churned and prospect accounts: the status field and the statuses left out. */
 	statusField?: string;
@@ -183,6 +183,38 @@ export interface MatchResult {
 
 export class MissingMatchingColumnError extends Error {}
 
+const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+
+/**
+ * How a reason names rows: by the file's row (`_import.row`), which earlier nodes cannot shift by
+ * dropping rows, with the file's name when the rows come from several files (a batch folder);
+ * rows without import metadata by their input item.
+ */
+export function rowNames(
+	sources: number[],
+	metaOf: (source: number) => ImportMetadata | undefined,
+): { list: string; of: (source: number) => string } {
+	const metas = sources.map(metaOf);
+	if (metas.some((m) => !m || m.row < 1)) {
+		return {
+			list: `input ${sources.length === 1 ? 'item' : 'items'} ${sources.map((s) => s + 1).join(', ')}`,
+			of: (source) => `item ${source + 1}`,
+		};
+	}
+	const files = new Set(metas.map((m) => fileIdentity(m!.file)));
+	if (files.size === 1) {
+		return {
+			list: `${sources.length === 1 ? 'row' : 'rows'} ${metas.map((m) => m!.row).join(', ')}`,
+			of: (source) => `row ${metaOf(source)!.row}`,
+		};
+	}
+	const named = (source: number) => {
+		const meta = metaOf(source)!;
+		return `${baseName(meta.file.key)} row ${meta.row}`;
+	};
+	return { list: sources.map(named).join(', '), of: named };
+}
+
 /** Matches rows to directory records: linear in rows plus records. */
 export function matchRows(
 	rows: Array<Record<string, unknown>>,
@@ -274,18 +306,19 @@ export function matchRows(
 				: options.duplicates === 'keepLast'
 					? positions[positions.length - 1]
 					: -1;
-		const rowsOf =
-			positions.length > 10
-				? `${positions.length} rows`
-				: `rows ${positions.map((p) => result.matched[p].source + 1).join(', ')}`;
+		const names = rowNames(
+			positions.map((p) => result.matched[p].source),
+			metaOf,
+		);
+		const rowsOf = positions.length > 10 ? `${positions.length} rows` : names.list;
 		for (const p of positions) {
 			if (p === keep) continue;
 			drop.add(p);
 			const m = result.matched[p];
 			const reason =
 				keep === -1
-					? `duplicate: input ${rowsOf} are all for ${options.entity} ${text(m.match.id)}; none was kept (policy: reject all)`
-					: `duplicate: input ${rowsOf} are for ${options.entity} ${text(m.match.id)}; row ${result.matched[keep].source + 1} was kept`;
+					? `duplicate: ${rowsOf} are all for ${options.entity} ${text(m.match.id)}; none was kept (policy: reject all)`
+					: `duplicate: ${rowsOf} are for ${options.entity} ${text(m.match.id)}; ${names.of(result.matched[keep].source)} was kept`;
 			result.unmatched.push({ source: m.source, match: { ...m.match, reason } });
 		}
 	}

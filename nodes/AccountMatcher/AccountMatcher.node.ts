@@ -244,17 +244,18 @@ export class AccountMatcher implements INodeType {
 					: [],
 			},
 		};
-		if (!options.matchingColumn) {
-			throw new NodeOperationError(this.getNode(), 'Matching Property Name is empty', {
-				description: 'Enter the CSV column that holds the identity, e.g. salesforce_id.',
-			});
-		}
-		const index = indexDirectory(
-			directory.map((d) => d.json),
-			options,
-		);
+		let index;
 		let result;
 		try {
+			if (!options.matchingColumn) {
+				throw new NodeOperationError(this.getNode(), 'Matching Property Name is empty', {
+					description: 'Enter the CSV column that holds the identity, e.g. salesforce_id.',
+				});
+			}
+			index = indexDirectory(
+				directory.map((d) => d.json),
+				options,
+			);
 			result = matchRows(
 				rows.map((r) => r.json),
 				index,
@@ -262,12 +263,36 @@ export class AccountMatcher implements INodeType {
 				(i) => importOfItem(rows[i]),
 			);
 		} catch (error) {
-			throw new NodeOperationError(this.getNode(), error as Error, {
-				description:
-					error instanceof MissingMatchingColumnError
-						? undefined
-						: 'The rows could not be matched.',
-			});
+			const failure =
+				error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(this.getNode(), error as Error, {
+							description:
+								error instanceof MissingMatchingColumnError
+									? undefined
+									: 'The rows could not be matched.',
+						});
+			if (!this.continueOnFail()) throw failure;
+			// Continue On Fail: no row is matched and none is dropped. Every row goes to Unmatched
+			// with the reason. With n8n's error output chosen, each row goes there instead, as n8n
+			// builds it: the item says only its error, and n8n adds the row's fields from its paired
+			// item (an item's own fields would be replaced by its error).
+			const toErrorOutput = this.getNode().onError === 'continueErrorOutput';
+			const unmatched = rows.map((r, i): INodeExecutionData => ({
+				json: toErrorOutput
+					? { error: failure.message }
+					: (Object.assign({}, r.json, {
+							_match: {
+								entity,
+								matchingType: options.matchingType,
+								value: String(r.json[options.matchingColumn] ?? ''),
+								reason: failure.message,
+							},
+						}) as IDataObject),
+				...(r[IMPORT_KEY] !== undefined ? { [IMPORT_KEY]: r[IMPORT_KEY] } : {}),
+				pairedItem: { item: i, input: 0 },
+			}));
+			return [[], unmatched, []];
 		}
 		const summary = `${index.inScope} of ${index.total} ${entity}s in scope; ${result.matched.length} rows matched, ${result.unmatched.length} unmatched, ${result.ambiguous.length} ambiguous, ${result.duplicates} duplicates`;
 		this.logger.info(`Account Matcher: ${summary}`);

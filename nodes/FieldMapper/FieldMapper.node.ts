@@ -47,20 +47,14 @@ import {
 type Input = 's3Files' | 'binary' | 'rows';
 
 /**
- * One field of a field list (the node's own or a preset's), shown as one row: n8n's inline
- * fixed-collection layout, which the Chat Trigger uses for its suggestions. Labels are hidden in a
- * row, so the notice above the list names the columns. Required comes first: n8n gives the first
- * input of a row its natural width (149 px for a switch, 230 for a text input, measured in the
- * browser test) and shares the rest equally.
+ * One field of a field list (the node's own or a preset's): its target field, source column, type,
+ * date format (date types only) and Required, each labelled and on its own line, in n8n's standard
+ * fixed-collection layout. n8n's inline layout (one row per field) gives each input about 60 px at
+ * the panel's default width (420 px), too narrow to read a field's names; the browser test checks
+ * that every target, source and type is shown whole at that width. With n8n's collapsible items
+ * (`itemTitle`), each field is titled by its target.
  */
 const FIELD_VALUES: INodeProperties[] = [
-	{
-		displayName: 'Required',
-		name: 'required',
-		type: 'boolean',
-		default: false,
-		description: 'Whether every file must have the column and every row a value in it',
-	},
 	{
 		displayName: 'Target Field',
 		name: 'target',
@@ -112,6 +106,13 @@ const FIELD_VALUES: INodeProperties[] = [
 		description:
 			'Java-style pattern for this field; empty uses the Default Date Format below the list',
 		displayOptions: { show: { type: ['date', 'datetime'] } },
+	},
+	{
+		displayName: 'Required',
+		name: 'required',
+		type: 'boolean',
+		default: false,
+		description: 'Whether every file must have the column and every row a value in it',
 	},
 	// Before the Type option existed, a switch; kept so that such a field is still refused.
 	{ displayName: 'User Reference', name: 'userReference', type: 'hidden', default: false },
@@ -251,21 +252,13 @@ export class FieldMapper implements INodeType {
 				default: 'node',
 			},
 			{
-				displayName:
-					'One row per field: Required switch, target field, source column (empty: the same name), type, and for date types a date format (empty: the Default Date Format below). Widen the panel to see long names.',
-				name: 'fieldRowsNotice',
-				type: 'notice',
-				default: '',
-				displayOptions: { show: { fieldsFrom: ['node', 'both', 'staircase'] } },
-			},
-			{
 				displayName: 'Staircase Account Fields',
 				name: 'staircaseFields',
 				type: 'fixedCollection',
 				typeOptions: {
 					multipleValues: true,
 					sortable: true,
-					fixedCollection: { layout: 'inline' },
+					fixedCollection: { itemTitle: '={{ $collection.item.value.target }}' },
 				},
 				placeholder: 'Add Field',
 				default: { field: presetRows(STAIRCASE_ACCOUNT_FIELDS) },
@@ -281,7 +274,7 @@ export class FieldMapper implements INodeType {
 				typeOptions: {
 					multipleValues: true,
 					sortable: true,
-					fixedCollection: { layout: 'inline' },
+					fixedCollection: { itemTitle: '={{ $collection.item.value.target }}' },
 				},
 				placeholder: 'Add Field',
 				default: {},
@@ -584,13 +577,29 @@ export class FieldMapper implements INodeType {
 				}
 			} catch (error) {
 				const e = error as Error & { hint?: string; description?: string };
-				throw new NodeOperationError(this.getNode(), redact(e.message, secrets), {
-					itemIndex: i,
-					description: redact(
-						e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.',
-						secrets,
-					),
+				const message = redact(e.message, secrets);
+				const description = redact(
+					e.description ?? e.hint ?? 'The file could not be read; the next run reads it again.',
+					secrets,
+				);
+				if (!this.continueOnFail())
+					throw new NodeOperationError(this.getNode(), message, { itemIndex: i, description });
+				// Continue On Fail: the file goes to Rejected, saying why, as a file that cannot be
+				// parsed does; none of its rows was imported.
+				const meta = input === 's3Files' ? importOf(items[i].json) : undefined;
+				const file = meta?.row === 0 ? meta.file : undefined;
+				const reasons = new ReasonList(1);
+				reasons.add(`${message}. ${description}`);
+				rejected.push({
+					json: rejectedFileJson(
+						file ? { ...file, error: `${message}. ${description}` } : undefined,
+						reasons,
+						0,
+					) as IDataObject,
+					pairedItem,
 				});
+				rejectedFiles++;
+				continue;
 			}
 			files++;
 			if (result.unreadable !== undefined && mode === 'lenient') {

@@ -360,7 +360,7 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
 }
 
 /**
- * The marker-folder flow of reference 001, as the tests run it: Trigger (base folder `px`) →
+ * The marker-folder flow of PX's S3 import guide, as the tests run it: Trigger (base folder `px`) →
  * Field Mapper (strict: id, score) → Destination (error output on) → PX Status Writer, with the
  * Field Mapper's Rejected output on the writer's third input.
  */

@@ -140,6 +140,70 @@ async function openNode(
 	return text;
 }
 
+/** What one input of a field shows: its text (the value, or the placeholder when empty), and whether it is shown whole. */
+interface Shown {
+	text: string;
+	whole: boolean;
+}
+
+/**
+ * Each field of the Field Mapper's list as the panel shows it: its target, source, type and date
+ * format inputs (found by their parameter paths, `….field[i].target`…). A text is shown whole when
+ * it fits inside its input (measured in the input's own font, and the input does not scroll) and
+ * the input lies inside the parameters pane.
+ */
+async function fieldsShown(
+	panel: ReturnType<Page['locator']>,
+): Promise<
+	Array<Record<'target' | 'source' | 'type', Shown> & { dateFormat?: Shown; top: number }>
+> {
+	return await panel.evaluate((ndv) => {
+		const pane = ndv.querySelector('[data-test-id="node-parameters"]')!.getBoundingClientRect();
+		// The page's own DOM (this function runs in the browser).
+		const doc = ndv.ownerDocument;
+		const measure = doc.createElement('canvas').getContext('2d')!;
+		const shown = (item: ReturnType<typeof ndv.querySelector>) => {
+			const input = item?.querySelector('input');
+			if (!input) return undefined;
+			const style = doc.defaultView!.getComputedStyle(input);
+			measure.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+			const text = input.value || input.placeholder;
+			const room =
+				input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+			const box = input.getBoundingClientRect();
+			return {
+				text,
+				whole:
+					measure.measureText(text).width <= room &&
+					input.scrollWidth <= input.clientWidth &&
+					box.left >= pane.left &&
+					box.right <= pane.right,
+			};
+		};
+		const fields = [];
+		for (let i = 0; ; i++) {
+			const at = (name: string) =>
+				ndv.querySelector(`[data-parameter-path$=".field[${i}].${name}"]`);
+			if (!at('target')) break;
+			fields.push({
+				top: Math.round(at('target')!.getBoundingClientRect().top),
+				target: shown(at('target'))!,
+				source: shown(at('source'))!,
+				type: shown(at('type'))!,
+				...(at('dateFormat') ? { dateFormat: shown(at('dateFormat')) } : {}),
+			});
+		}
+		return fields;
+	});
+}
+
+/** The width of the panel's parameters pane, in px. */
+async function paneWidth(panel: ReturnType<Page['locator']>): Promise<number> {
+	return await panel
+		.locator('[data-test-id="node-parameters"]')
+		.evaluate((pane) => Math.round(pane.getBoundingClientRect().width));
+}
+
 describe('the demo in a browser', () => {
 	it('marker-folder workflow: the nodes show their icons, labelled inputs and the parameters a user needs', async () => {
 		await openWorkflow(demo.workflows.marker, 'marker-workflow.png');
@@ -152,7 +216,7 @@ describe('the demo in a browser', () => {
 		expect(writer).toMatch(/Imported Rows/);
 	});
 
-	it('hourly workflow: trigger (one schedule; no marker-only options), Field Mapper one row per field, Account Matcher wiring', async () => {
+	it('hourly workflow: trigger (one schedule; no marker-only options), Field Mapper fields readable at the default width, Account Matcher wiring', async () => {
 		await openWorkflow(demo.workflows.hourly, 'hourly-workflow.png');
 		let options: string[] = [];
 		const trigger = await openNode(
@@ -185,57 +249,61 @@ describe('the demo in a browser', () => {
 		expect(options.join('\n')).toMatch(/Failed Checks Before Error/);
 		expect(options.join('\n')).not.toMatch(/Lease|Max Folders per Run|Max Files per Run/);
 
-		let rows: Array<{ tops: number[]; widths: number[] }> = [];
-		let widened: number[] = [];
-		const mapper = await openNode('Field Mapper', 'field-mapper.png', async (panel) => {
-			// n8n renders the field list after the panel opens: wait for its nine rows, not a fixed time.
-			await settled(async () => await panel.locator('[class*="inlineItem"]').count(), 9);
-			rows = await panel.locator('[class*="inlineItem"]').evaluateAll((els) =>
-				els.map((row) => {
-					const inputs = [...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) =>
-						c.getBoundingClientRect(),
-					);
-					return {
-						tops: inputs.map((r) => Math.round(r.top)),
-						widths: inputs.map((r) => Math.round(r.width)),
-					};
-				}),
-			);
-			// Widened by its right edge, as a user does for long names: the row's inputs share the width.
-			const edge = panel.locator('[data-dir="right"]').filter({ visible: true }).first();
-			const box = await edge.boundingBox();
-			if (box) {
-				await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-				await page.mouse.down();
-				await page.mouse.move(box.x + 300, box.y + box.height / 2, { steps: 10 });
-				await page.mouse.up();
-				await page.waitForTimeout(800);
-				widened = await panel
-					.locator('[class*="inlineItem"]')
-					.first()
-					.evaluate((row) =>
-						[...row.querySelectorAll('[data-test-id="parameter-item"]')].map((c) =>
-							Math.round(c.getBoundingClientRect().width),
-						),
-					);
-				await page.screenshot({ path: join(ARTIFACTS, 'field-mapper-widened.png') });
-			}
+		let fields: Awaited<ReturnType<typeof fieldsShown>> = [];
+		let width = 0;
+		const mapper = await openNode('Field Mapper', 'field-mapper-top.png', async (panel) => {
+			// n8n renders the field list after the panel opens: wait for its nine fields, not a fixed time.
+			await settled(async () => (await fieldsShown(panel)).length, 9);
+			fields = await fieldsShown(panel);
+			width = await paneWidth(panel);
+			// The README's picture: the same panel at the same (default) width, in a taller window.
+			await page.setViewportSize({ width: 1440, height: 1700 });
+			await page.waitForTimeout(800);
+			await panel
+				.getByText('Staircase Account Fields', { exact: true })
+				.first()
+				.scrollIntoViewIfNeeded();
+			await page.screenshot({ path: join(ARTIFACTS, 'field-mapper.png') });
+			await page.setViewportSize({ width: 1440, height: 900 });
 		});
 		expect(mapper).toMatch(/Default Date Format/);
-		expect(mapper).toMatch(/One row per field: Required switch, target field, source column/);
+		const pitch = fields.slice(1).map((f, i) => f.top - fields[i].top);
 		console.log(
-			`Field Mapper rows (input widths, px): ${JSON.stringify(rows.map((r) => r.widths))}`,
+			`Field Mapper at the default width (parameters pane ${width} px; px per field ${JSON.stringify(pitch)}): ${JSON.stringify(fields.map((f) => [f.target, f.source, f.type, f.dateFormat]))}`,
 		);
-		// The example's nine Staircase fields, each one row: Required, target, source, type, and a date
-		// format only for the date field (renewalDate).
-		expect(rows).toHaveLength(9);
-		expect(rows.map((r) => r.widths.length)).toEqual([4, 4, 4, 4, 4, 5, 4, 4, 4]);
-		for (const row of rows) expect(Math.max(...row.tops) - Math.min(...row.tops)).toBeLessThan(30);
-		const pitch = rows.slice(1).map((r, i) => r.tops[0] - rows[i].tops[0]);
-		console.log(
-			`Field Mapper: px per field: ${JSON.stringify(pitch)}; first row's input widths in the widened panel: ${JSON.stringify(widened)}`,
+		// n8n's default width for a node with inputs (420 px); the panel was not widened.
+		expect(width).toBeGreaterThanOrEqual(410);
+		expect(width).toBeLessThanOrEqual(430);
+		// The example's nine Staircase fields, each with its target, source and type shown whole, and a
+		// date format only for the date field (renewalDate).
+		expect(fields.map((f) => [f.target.text, f.source.text, f.type.text])).toEqual([
+			['crmAccountId', 'crm_account_id', 'CRM ID'],
+			['name', 'name', 'String'],
+			['parentAccount', 'parent_account', 'CRM ID'],
+			['tier', 'tier', 'String'],
+			['revenue', 'revenue', 'Number'],
+			['renewalDate', 'renewal_date', 'Date'],
+			['journeyStage', 'journey_stage', 'String'],
+			['healthScore', 'health_score', 'Number'],
+			['seats', 'seats', 'Number'],
+		]);
+		expect(fields.map((f) => f.dateFormat?.text)).toEqual([
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			undefined,
+			'yyyy-MM-dd',
+			undefined,
+			undefined,
+			undefined,
+		]);
+		const clipped = fields.flatMap((f) =>
+			[f.target, f.source, f.type, ...(f.dateFormat ? [f.dateFormat] : [])]
+				.filter((s) => !s.whole)
+				.map((s) => s.text),
 		);
-		expect(Math.max(...pitch)).toBeLessThan(80);
+		expect(clipped).toEqual([]);
 		const matcher = await openNode('Account Matcher', 'account-matcher.png');
 		expect(matcher).toMatch(/Connect the imported rows/);
 		expect(matcher).toMatch(/Directory Field to Match On/);
@@ -261,41 +329,71 @@ describe('the demo in a browser', () => {
 		}
 	});
 
-	it('adding a field gives one new row, and choosing a date type adds its format to that row', async () => {
+	it('a new field with 20-character names is readable at the default width, and a date type adds its format to that field', async () => {
 		// The marker flow's Field Mapper is in its per-file sub-workflow.
 		await openWorkflow(demo.workflows.markerFile, 'marker-file-workflow.png');
 		await page.locator('[data-test-id="canvas-node"][data-node-name="Field Mapper"]').dblclick();
 		const panel = page.locator('[data-test-id="ndv"]');
 		await panel.waitFor({ timeout: 30_000 });
 		await panelSettled(panel);
-		const rows = panel.locator('[class*="inlineItem"]');
-		const inputsOf = async (index: number) =>
-			await rows.nth(index).locator('[data-test-id="parameter-item"]').count();
+		const count = async () => (await fieldsShown(panel)).length;
 		// The example's six PX fields.
-		// n8n renders the list after the panel opens: wait for the rows before counting them.
-		expect(await settled(async () => await rows.count(), 6)).toBe(6);
+		// n8n renders the list after the panel opens: wait for the fields before counting them.
+		expect(await settled(count, 6)).toBe(6);
 		await panel.getByRole('button', { name: 'Add Field' }).click();
-		expect(await settled(async () => await rows.count(), 7)).toBe(7);
-		// Required, target, source, type: no date format for a String.
-		expect(await inputsOf(6)).toBe(4);
+		expect(await settled(count, 7)).toBe(7);
+		const newField = async () => {
+			const field = (await fieldsShown(panel))[6];
+			return {
+				target: field.target,
+				source: field.source,
+				type: field.type,
+				...(field.dateFormat ? { dateFormat: field.dateFormat } : {}),
+			};
+		};
+		const input = (name: string) =>
+			panel.locator(`[data-parameter-path$=".field[6].${name}"] input`).first();
+		// Target, source (empty: "same as target"), type, Required; no date format for a String.
+		expect(await newField()).toEqual({
+			target: { text: 'target field', whole: true },
+			source: { text: 'same as target', whole: true },
+			type: { text: 'String', whole: true },
+		});
+		expect(await panel.locator('[data-parameter-path$=".field[6].required"]').count()).toBe(1);
+		// The widest letters, 20 of each, and the longest type name.
+		await input('target').fill('W'.repeat(20));
+		await input('source').fill('M'.repeat(20));
+		const choose = async (type: string) => {
+			await input('type').click();
+			await page
+				.locator('.el-select-dropdown__item, [role="option"]')
+				.filter({ visible: true })
+				.getByText(type, { exact: true })
+				.click();
+		};
+		await choose('User Reference (Not Importable)');
 		expect(
-			await settled(async () => await rows.nth(6).getByPlaceholder('target field').count(), 1),
-		).toBe(1);
-		await rows.nth(6).getByPlaceholder('target field').fill('renewedOn');
-		await rows
-			.nth(6)
-			.locator('[data-test-id="parameter-item"]')
-			.nth(3)
-			.locator('input')
-			.first()
-			.click();
-		await page
-			.locator('.el-select-dropdown__item, [role="option"]')
-			.filter({ visible: true })
-			.getByText('Date', { exact: true })
-			.click();
-		expect(await settled(async () => await inputsOf(6), 5)).toBe(5);
-		expect(await rows.nth(6).getByPlaceholder('default format').count()).toBe(1);
+			await settled(
+				async () => (await fieldsShown(panel))[6].type.text,
+				'User Reference (Not Importable)',
+			),
+		).toBe('User Reference (Not Importable)');
+		const wide = await newField();
+		console.log(`A field with 20-character names at the default width: ${JSON.stringify(wide)}`);
+		expect(wide).toEqual({
+			target: { text: 'W'.repeat(20), whole: true },
+			source: { text: 'M'.repeat(20), whole: true },
+			type: { text: 'User Reference (Not Importable)', whole: true },
+		});
+		await choose('Date and Time');
+		expect(
+			await settled(async () => (await fieldsShown(panel))[6].dateFormat?.text, 'default format'),
+		).toBe('default format');
+		expect((await fieldsShown(panel))[6].dateFormat).toEqual({
+			text: 'default format',
+			whole: true,
+		});
+		await input('target').scrollIntoViewIfNeeded();
 		await page.screenshot({ path: join(ARTIFACTS, 'field-mapper-new-date-field.png') });
 	});
 

@@ -1,7 +1,7 @@
-import { compileDatePattern } from '../lib/mapping/javaDate';
+import { compileDatePattern } from '../../../lib/mapping/javaDate';
 
 describe('Java-style date patterns', () => {
-	it('reads YYYYMMDD as year-month-day, as reference 001 means it', () => {
+	it("reads YYYYMMDD as year-month-day, as Gainsight PX's S3 import guide means it", () => {
 		const p = compileDatePattern('YYYYMMDD');
 		expect(p.parse('20211225')?.date).toBe('2021-12-25');
 		expect(p.parse('20211325')).toBeUndefined();

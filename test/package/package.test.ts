@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 
 import { PackageDirectoryLoader, scanDirectoryForPackages } from 'n8n-core';
 
-import { captureLogs } from './helpers/engine';
+import { captureLogs } from '../helpers/engine';
 
-const root = resolve(__dirname, '..');
+const root = resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 	name: string;
 	n8n: { nodes: string[]; credentials: string[] };
 	keywords: string[];
+	main?: string;
 };
 
 describe('the built package, loaded the way n8n loads community packages', () => {
@@ -25,6 +26,8 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 		expect(pkg.keywords).toContain('n8n-community-node-package');
 		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials])
 			expect(existsSync(join(root, file))).toBe(true);
+		// n8n reads the "n8n" block, not "main"; a "main" naming a missing file misleads tools.
+		if (pkg.main !== undefined) expect(existsSync(join(root, pkg.main))).toBe(true);
 	});
 
 	it('links its documentation to sections of the README that exist', () => {

@@ -15,12 +15,12 @@ import {
 	pxFlow,
 	runError,
 	TYPES,
-} from './helpers/engine';
-import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
-import { startReceiver, type Receiver } from './helpers/http';
-import { PublishedWorkflow } from './helpers/published';
-import { motoEndpoint, newBucket, testSettings } from './helpers/s3';
-import { received } from './helpers/TestDestination.node';
+} from '../helpers/engine';
+import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { startReceiver, type Receiver } from '../helpers/http';
+import { PublishedWorkflow } from '../helpers/published';
+import { motoEndpoint, newBucket, testSettings } from '../helpers/s3';
+import { received } from '../helpers/TestDestination.node';
 
 const MINUTE = 60_000;
 let receiver: Receiver;

@@ -8,9 +8,13 @@ import {
 	PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 
-import { credentialProvider, s3ClientFor, type S3ConnectionSettings } from '../lib/s3/connection';
-import { S3Store } from '../lib/s3/store';
-import { startMoto, type MotoServer } from './helpers/moto';
+import {
+	credentialProvider,
+	s3ClientFor,
+	type S3ConnectionSettings,
+} from '../../lib/s3/connection';
+import { S3Store } from '../../lib/s3/store';
+import { startMoto, type MotoServer } from '../helpers/moto';
 
 /**
  * Assume role for real: a second moto server that enforces IAM after the set-up requests

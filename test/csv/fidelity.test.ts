@@ -5,9 +5,9 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 
-import { readCsv, type CsvReadOptions } from '../lib/csv/reader';
-import { FieldMapping } from '../lib/mapping/fields';
-import { mapCsvFile } from '../lib/mapping/mapFile';
+import { readCsv, type CsvReadOptions } from '../../lib/csv/reader';
+import { FieldMapping } from '../../lib/mapping/fields';
+import { mapCsvFile } from '../../lib/mapping/mapFile';
 
 async function read(bytes: Buffer | string, options: CsvReadOptions = {}) {
 	const out: Array<Record<string, string>> = [];
@@ -122,8 +122,8 @@ describe('a corrupt gzip file', () => {
 		Buffer.from(`id,score\n${Array.from({ length: 20_000 }, (_, i) => `${i},${i}`).join('\n')}\n`),
 	);
 	const { decodeGzipIfNeeded } = jest.requireActual(
-		'../lib/csv/decompress',
-	) as typeof import('../lib/csv/decompress');
+		'../../lib/csv/decompress',
+	) as typeof import('../../lib/csv/decompress');
 
 	it.each([500, 1000, 1500, 2000, 2500, 3000, 4000, 6000])(
 		'with one bit flipped at byte %i is reported as a corrupt gzip, not as a ragged row',
@@ -148,8 +148,8 @@ describe('a corrupt gzip file', () => {
 describe('matching keys', () => {
 	// Imported here so the reader cases above do not load the matcher.
 	const { crmIdKey, domainKey, emailKey, salesforce18 } = jest.requireActual(
-		'../lib/matching/normalise',
-	) as typeof import('../lib/matching/normalise');
+		'../../lib/matching/normalise',
+	) as typeof import('../../lib/matching/normalise');
 
 	it.each(['hotmail.fr', 'yahoo.co.jp', 't-online.de', 'comcast.net', 'outlook.de', 'live.co.uk'])(
 		'%s is a free-mail domain and never identifies an account',
@@ -191,8 +191,8 @@ describe('matching keys', () => {
 
 describe('dates', () => {
 	const { compileDatePattern } = jest.requireActual(
-		'../lib/mapping/javaDate',
-	) as typeof import('../lib/mapping/javaDate');
+		'../../lib/mapping/javaDate',
+	) as typeof import('../../lib/mapping/javaDate');
 
 	it('a day name (EEE, EEEE) must be the date’s own', () => {
 		const p = compileDatePattern('EEE, dd MMM yyyy');

@@ -1,11 +1,11 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
-import { captureLogs, execute, outputOf, poll, pxFlow, runError } from './helpers/engine';
-import { startReceiver, type Receiver } from './helpers/http';
-import { PublishedWorkflow } from './helpers/published';
-import { gzip, newBucket, testSettings } from './helpers/s3';
-import { received } from './helpers/TestDestination.node';
+import { s3ClientFor, settingsFromCredential } from '../../lib/s3/connection';
+import { captureLogs, execute, outputOf, poll, pxFlow, runError } from '../helpers/engine';
+import { startReceiver, type Receiver } from '../helpers/http';
+import { PublishedWorkflow } from '../helpers/published';
+import { gzip, newBucket, testSettings } from '../helpers/s3';
+import { received } from '../helpers/TestDestination.node';
 
 const API_KEY = 'px-callback-key-7f3e9a';
 const HEADER = 'id,score';

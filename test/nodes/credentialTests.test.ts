@@ -8,11 +8,11 @@ import type { ICredentialsDecrypted } from 'n8n-workflow';
 import {
 	testS3InboundCredential,
 	testStatusCallbackCredential,
-} from '../nodes/shared/credentialTest';
-import { additionalDataFor } from './helpers/engine';
-import { startReceiver } from '../scripts/lib/receiver';
-import { freePort } from './helpers/moto';
-import { newBucket, testSettings } from './helpers/s3';
+} from '../../nodes/shared/credentialTest';
+import { additionalDataFor } from '../helpers/engine';
+import { startReceiver } from '../../scripts/lib/receiver';
+import { freePort } from '../helpers/moto';
+import { newBucket, testSettings } from '../helpers/s3';
 
 const KEY = 'credential-test-key-31ab';
 const context = () => new CredentialTestContext(additionalDataFor({}));

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 
-import { readCsv, type CsvReadOptions } from '../lib/csv/reader';
-import { cachedProvider } from '../lib/s3/connection';
+import { readCsv, type CsvReadOptions } from '../../lib/csv/reader';
+import { cachedProvider } from '../../lib/s3/connection';
 
 async function rows(bytes: string | Buffer, options: CsvReadOptions = {}) {
 	const out: Array<Record<string, string>> = [];

@@ -6,9 +6,9 @@
  */
 import type { IDataObject, IRun } from 'n8n-workflow';
 
-import { IMPORT_KEY, idempotencyKey, type ImportMetadata } from '../lib/importMetadata';
-import { S3Store } from '../lib/s3/store';
-import { s3ClientFor, settingsFromCredential } from '../lib/s3/connection';
+import { IMPORT_KEY, idempotencyKey, type ImportMetadata } from '../../lib/importMetadata';
+import { S3Store } from '../../lib/s3/store';
+import { s3ClientFor, settingsFromCredential } from '../../lib/s3/connection';
 import {
 	buildWorkflow,
 	captureLogs,
@@ -20,13 +20,13 @@ import {
 	pxFlow,
 	runError,
 	TYPES,
-} from './helpers/engine';
-import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
-import { freePort } from './helpers/moto';
-import { startReceiver, type Receiver } from './helpers/http';
-import { PublishedWorkflow } from './helpers/published';
-import { gzip, motoEndpoint, newBucket, testSettings } from './helpers/s3';
-import { received } from './helpers/TestDestination.node';
+} from '../helpers/engine';
+import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { freePort } from '../helpers/moto';
+import { startReceiver, type Receiver } from '../helpers/http';
+import { PublishedWorkflow } from '../helpers/published';
+import { gzip, motoEndpoint, newBucket, testSettings } from '../helpers/s3';
+import { received } from '../helpers/TestDestination.node';
 
 const API_KEY = 'reliability-callback-key-5d1c';
 const HEADER = 'id,score';

@@ -1,6 +1,5 @@
-import type { INodeParameters } from 'n8n-workflow';
+import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { crmIdKey, domainKey, nameKey, emailKey, salesforce18 } from '../lib/matching/normalise';
 import {
 	buildWorkflow,
 	connect,
@@ -10,43 +9,10 @@ import {
 	poll,
 	runError,
 	TYPES,
-} from './helpers/engine';
-import { newBucket, testSettings } from './helpers/s3';
+} from '../helpers/engine';
+import { newBucket, testSettings } from '../helpers/s3';
 
 const credentials = () => ({ s3InboundAwsApi: testSettings() });
-
-describe('matching keys', () => {
-	it('CRM ID: a 15-character Salesforce ID matches its 18-character form; only 18-character IDs ignore case', () => {
-		expect(salesforce18('a0D30000001n7Pi')).toBe('a0D30000001n7PiEAI');
-		expect(salesforce18('0019000000B98de')).toBe('0019000000B98deAAB');
-		expect(crmIdKey(' a0D30000001n7Pi ')).toEqual(crmIdKey('a0D30000001n7PiEAI'));
-		expect(crmIdKey('A0D30000001N7PIEAI')).toEqual(crmIdKey('a0D30000001n7PiEAI'));
-		expect(crmIdKey('a0d30000001n7pi')).not.toEqual(crmIdKey('a0D30000001n7Pi'));
-		expect(crmIdKey('0019000000b98DEAAB')).toEqual(crmIdKey('0019000000B98de'));
-	});
-
-	it('Domain: from URLs, emails and hosts, on the registrable domain, never a free-mail domain', () => {
-		expect(domainKey('https://www.Acme.co.uk/about')).toEqual({ key: 'acme.co.uk' });
-		expect(domainKey('someone@acme.co.uk')).toEqual({ key: 'acme.co.uk' });
-		expect(domainKey('shop.acme.co.uk')).toEqual({ key: 'acme.co.uk' });
-		expect(domainKey('acme.github.io')).toEqual({ key: 'acme.github.io' });
-		expect(domainKey('acme.github.io')).not.toEqual(domainKey('other.github.io'));
-		expect(domainKey('bücher.de')).toEqual({ key: 'xn--bcher-kva.de' });
-		expect(domainKey('jane@gmail.com')).toEqual({ reason: expect.stringContaining('free-mail') });
-	});
-
-	it('Name: case, punctuation, spacing, accents and legal suffixes folded', () => {
-		expect(nameKey('ACME, Inc.')).toEqual({ key: 'acme' });
-		expect(nameKey('  Acme   Incorporated ')).toEqual({ key: 'acme' });
-		expect(nameKey('Société Générale S.A.')).toEqual({ key: 'societe generale' });
-		expect(nameKey('Müller GmbH')).toEqual(nameKey('Muller'));
-		expect(nameKey('Acme Co., Ltd.')).toEqual({ key: 'acme' });
-	});
-
-	it('Email: trimmed and lower-cased only', () => {
-		expect(emailKey(' Jane.Doe+x@Example.COM ')).toEqual({ key: 'jane.doe+x@example.com' });
-	});
-});
 
 const DIRECTORY = [
 	{
@@ -83,21 +49,43 @@ const DIRECTORY = [
 	},
 ];
 
-async function runMatcher(csv: string, matcher: INodeParameters, directory: object[] = DIRECTORY) {
+async function runMatcher(
+	csv: string,
+	matcher: INodeParameters,
+	more: {
+		mapper?: INodeParameters;
+		mapperSettings?: Partial<INode>;
+		matcherSettings?: Partial<INode>;
+	} = {},
+) {
 	const { bucket, store } = await newBucket();
 	await store.write('accounts.csv', csv);
 	const workflow = buildWorkflow({
 		nodes: [
 			node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
 			// Every column as it is: the Field Mapper reads the file, lenient, keeping unmapped columns.
-			node('Field Mapper', TYPES.fieldMapper, { mode: 'lenient', options: { keepUnmapped: true } }),
-			node('CRM', TYPES.directory, { records: JSON.stringify(directory) }),
-			node('Account Matcher', TYPES.accountMatcher, {
-				entity: 'account',
-				directoryIdField: 'id',
-				duplicates: 'rejectAll',
-				...matcher,
-			}),
+			node(
+				'Field Mapper',
+				TYPES.fieldMapper,
+				{
+					mode: 'lenient',
+					options: { keepUnmapped: true },
+					...more.mapper,
+				},
+				more.mapperSettings,
+			),
+			node('CRM', TYPES.directory, { records: JSON.stringify(DIRECTORY) }),
+			node(
+				'Account Matcher',
+				TYPES.accountMatcher,
+				{
+					entity: 'account',
+					directoryIdField: 'id',
+					duplicates: 'rejectAll',
+					...matcher,
+				},
+				more.matcherSettings,
+			),
 		],
 		connections: connect(
 			['Trigger', 'Field Mapper'],
@@ -202,6 +190,39 @@ describe('Account Matcher in the engine', () => {
 		},
 	);
 
+	it.each([2, 3])(
+		'names duplicates by the file’s row: a row the Field Mapper (version %i) rejected before them does not shift the row named',
+		async (version) => {
+			// File row 2 has a score that is not a number: the Field Mapper rejects it, so rows 3 and 4
+			// reach the matcher as its 2nd and 3rd items. The reasons still name file rows 3 and 4.
+			const csv =
+				'sfid,score\n001000000000003AAA,1\na0D30000001n7Pi,lots\na0D30000001n7Pi,3\na0D30000001n7PiEAI,4\n';
+			const mapper = {
+				fieldsFrom: 'node',
+				fields: { field: [{ target: 'score', type: 'number' }] },
+			};
+			const kept = await runMatcher(
+				csv,
+				{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'keepLast' },
+				{ mapper, mapperSettings: { typeVersion: version } },
+			);
+			expect(outputOf(kept.run, 'Field Mapper', 1).map((i) => i.json.row)).toEqual([2]);
+			expect(kept.matched.map((m) => m.score)).toEqual([1, 4]);
+			expect(kept.unmatched.map((u) => [u.score, u._match.reason])).toEqual([
+				[3, 'duplicate: rows 3, 4 are for account acc-1; row 4 was kept'],
+			]);
+			const rejected = await runMatcher(
+				csv,
+				{ matchingColumn: 'sfid', directoryKeyField: 'crmId', duplicates: 'rejectAll' },
+				{ mapper, mapperSettings: { typeVersion: version } },
+			);
+			expect(rejected.unmatched.map((u) => u._match.reason)).toEqual([
+				'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
+				'duplicate: rows 3, 4 are all for account acc-1; none was kept (policy: reject all)',
+			]);
+		},
+	);
+
 	it('with a date column, keeps one row per account and date', async () => {
 		const { matched, unmatched } = await runMatcher(
 			'sfid,date,score\na0D30000001n7Pi,2024-03-15,1\na0D30000001n7Pi,2024-03-16,2\na0D30000001n7Pi,2024-03-16,3\n',
@@ -265,10 +286,16 @@ describe('Account Matcher in the engine', () => {
 		const matched = outputOf(run, 'Account Matcher', 0).map((i) => i.json.score);
 		const unmatched = outputOf(run, 'Account Matcher', 1).map((i) => [
 			i.json.score,
-			String((i.json._match as { reason: string }).reason).slice(0, 10),
+			(i.json._match as { reason: string }).reason,
 		]);
 		expect(matched).toEqual(['20240101', '20240102']);
-		expect(unmatched).toEqual([['again', 'duplicate:']]);
+		// The rows come from two files of the folder: each is named by its file and its row.
+		expect(unmatched).toEqual([
+			[
+				'again',
+				'duplicate: users.csv row 1, z-more.csv row 1 are for account acc-1; users.csv row 1 was kept',
+			],
+		]);
 	});
 
 	it('leaves churned and prospect accounts out of scope, and applies filters', async () => {
@@ -313,4 +340,27 @@ describe('Account Matcher in the engine', () => {
 			/The matching column 'salesforce_id' is not in the rows. Their columns are: crm, score/,
 		);
 	});
+
+	it.each([
+		['continueRegularOutput', 1],
+		['continueErrorOutput', 3],
+	] as const)(
+		'with On Error set to %s, a matching that cannot run sends every row on, with the reason, and the workflow goes on',
+		async (onError, output) => {
+			const { run } = await runMatcher(
+				'crm,score\n1,2\n3,4\n',
+				{ matchingColumn: 'salesforce_id', directoryKeyField: 'crmId' },
+				{ matcherSettings: { onError } },
+			);
+			expect(runError(run)).toBeUndefined();
+			expect(outputOf(run, 'Account Matcher', 0)).toEqual([]);
+			const sent = outputOf(run, 'Account Matcher', output).map((i) => i.json);
+			expect(sent.map((j) => j.score)).toEqual(['2', '4']);
+			// Unmatched says why in _match, as for any unmatched row; n8n's error output in `error`.
+			for (const j of sent)
+				expect(output === 1 ? (j._match as { reason: string }).reason : j.error).toMatch(
+					/^The matching column 'salesforce_id' is not in the rows/,
+				);
+		},
+	);
 });

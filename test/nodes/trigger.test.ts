@@ -1,6 +1,6 @@
 import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
 
-import { importOf, isFileToRead } from '../lib/importMetadata';
+import { importOf, isFileToRead } from '../../lib/importMetadata';
 import {
 	buildWorkflow,
 	captureLogs,
@@ -12,9 +12,9 @@ import {
 	runError,
 	TYPES,
 	type TestCredentials,
-} from './helpers/engine';
-import { PublishedWorkflow } from './helpers/published';
-import { gzip, newBucket, testSettings } from './helpers/s3';
+} from '../helpers/engine';
+import { PublishedWorkflow } from '../helpers/published';
+import { gzip, newBucket, testSettings } from '../helpers/s3';
 
 const MINUTE = 60_000;
 /** Published workflows of the running test: their clocks are put back after it. */

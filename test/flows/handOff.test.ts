@@ -8,10 +8,10 @@ import { Readable } from 'node:stream';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { importOf, isFileToRead } from '../lib/importMetadata';
-import { FieldMapping } from '../lib/mapping/fields';
-import { mapCsvFile } from '../lib/mapping/mapFile';
-import { mapStrict } from '../lib/mapping/mapRows';
+import { importOf, isFileToRead } from '../../lib/importMetadata';
+import { FieldMapping } from '../../lib/mapping/fields';
+import { mapCsvFile } from '../../lib/mapping/mapFile';
+import { mapStrict } from '../../lib/mapping/mapRows';
 import {
 	buildWorkflow,
 	connect,
@@ -21,9 +21,9 @@ import {
 	poll,
 	runError,
 	TYPES,
-} from './helpers/engine';
-import { startFaultProxy, type FaultProxy } from './helpers/faultProxy';
-import { gzip, motoEndpoint, newBucket, testSettings } from './helpers/s3';
+} from '../helpers/engine';
+import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { gzip, motoEndpoint, newBucket, testSettings } from '../helpers/s3';
 
 let proxy: FaultProxy;
 beforeEach(async () => {
@@ -344,7 +344,7 @@ describe('mapCsvFile (the core, no n8n)', () => {
 	});
 
 	it('retries a source that fails in passing, from the start of the file', async () => {
-		const { S3InboundError } = await import('../lib/s3/errors');
+		const { S3InboundError } = await import('../../lib/s3/errors');
 		let calls = 0;
 		const flaky = async () => {
 			calls++;

@@ -1,6 +1,6 @@
-import type { IDataObject, INodeParameters } from 'n8n-workflow';
+import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
-import { importOf } from '../lib/importMetadata';
+import { importOf } from '../../lib/importMetadata';
 import {
 	buildWorkflow,
 	connect,
@@ -11,8 +11,8 @@ import {
 	runError,
 	TYPES,
 	type TestCredentials,
-} from './helpers/engine';
-import { gzip, newBucket, testSettings } from './helpers/s3';
+} from '../helpers/engine';
+import { gzip, newBucket, testSettings } from '../helpers/s3';
 
 const credentials = (): TestCredentials => ({
 	s3InboundAwsApi: testSettings() as unknown as IDataObject,
@@ -253,10 +253,54 @@ describe('Field Mapper, lenient (overwrite imports)', () => {
 	});
 });
 
+describe('Field Mapper, a file it cannot read from S3', () => {
+	// The file changes between the trigger's listing and the read: S3 refuses the version listed
+	// (If-Match), a failure moto produces for real.
+	async function runChangedFile(settings: Partial<INode>) {
+		const { bucket, store } = await newBucket();
+		await store.write('accounts.csv', 'crm_id\n001A\n');
+		const workflow = buildWorkflow({
+			nodes: [
+				node('Trigger', TYPES.trigger, { mode: 'singleFile', bucket, fileKey: 'accounts.csv' }),
+				node(
+					'Field Mapper',
+					TYPES.fieldMapper,
+					{ mode: 'lenient', options: { keepUnmapped: true } },
+					settings,
+				),
+			],
+			connections: connect(['Trigger', 'Field Mapper']),
+		});
+		const data = (await poll(workflow, 'Trigger', credentials()))!;
+		await store.write('accounts.csv', 'crm_id\n001B\n');
+		return await execute(workflow, 'Trigger', data, credentials());
+	}
+
+	it('fails the execution, naming the file, by default', async () => {
+		const run = await runChangedFile({});
+		expect(runError(run)).toMatch(/accounts\.csv changed while it was being processed/);
+	});
+
+	it('with Continue On Fail, sends the file to Rejected with the reason, and the workflow goes on', async () => {
+		const run = await runChangedFile({ onError: 'continueRegularOutput' });
+		expect(runError(run)).toBeUndefined();
+		expect(outputOf(run, 'Field Mapper', 0)).toEqual([]);
+		const rejected = outputOf(run, 'Field Mapper', 1).map((i) => i.json);
+		expect(rejected).toHaveLength(1);
+		expect(rejected[0].key).toBe('accounts.csv');
+		expect(rejected[0].reasons).toEqual([
+			expect.stringMatching(
+				/accounts\.csv changed while it was being processed\. The next run picks up the new version\./,
+			),
+		]);
+		expect(importOf(rejected[0])?.row).toBe(0);
+	});
+});
+
 describe('Field Mapper, the Staircase account fields preset', () => {
 	const { STAIRCASE_ACCOUNT_FIELDS } =
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		require('../lib/mapping/presets') as typeof import('../lib/mapping/presets');
+		require('../../lib/mapping/presets') as typeof import('../../lib/mapping/presets');
 	const rowsOf = (omit: string[] = []) => ({
 		field: STAIRCASE_ACCOUNT_FIELDS.filter((f) => !omit.includes(f.target)).map((f) => ({
 			...f,

@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 
 import { S3Client } from '@aws-sdk/client-s3';
 
-import { describeS3Error } from '../lib/s3/errors';
-import { copyVerified } from '../lib/s3/verify';
-import { S3Store, type S3ObjectInfo } from '../lib/s3/store';
-import { gzip, motoEndpoint, newBucket } from './helpers/s3';
+import { describeS3Error } from '../../lib/s3/errors';
+import { copyVerified } from '../../lib/s3/verify';
+import { S3Store, type S3ObjectInfo } from '../../lib/s3/store';
+import { gzip, motoEndpoint, newBucket } from '../helpers/s3';
 
 async function text(body: Readable): Promise<string> {
 	const chunks: Buffer[] = [];
@@ -207,11 +207,11 @@ describe('S3Store against moto', () => {
 		const { Agent } = require('node:http') as typeof import('node:http');
 		const { NodeHttpHandler } =
 			require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler');
-		const { readCsv } = require('../lib/csv/reader') as typeof import('../lib/csv/reader');
+		const { readCsv } = require('../../lib/csv/reader') as typeof import('../../lib/csv/reader');
 		const { mapCsvFile } =
-			require('../lib/mapping/mapFile') as typeof import('../lib/mapping/mapFile');
+			require('../../lib/mapping/mapFile') as typeof import('../../lib/mapping/mapFile');
 		const { FieldMapping } =
-			require('../lib/mapping/fields') as typeof import('../lib/mapping/fields');
+			require('../../lib/mapping/fields') as typeof import('../../lib/mapping/fields');
 		/* eslint-enable @typescript-eslint/no-require-imports */
 		const { bucket, store } = await newBucket();
 		const big = `id,v\n${Array.from({ length: 200_000 }, (_, i) => `${i},x`).join('\n')}\n`;
