@@ -31,7 +31,7 @@ export interface BatchTally {
 
 const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
-/** How many destination errors and reasons a status names; the rest are counted. */
+/** How many destination errors a status names per file; the rest are counted. */
 const MAX_LINES = 20;
 
 /** One line of a status that quotes a message on one line, at most 500 characters. */
@@ -268,11 +268,6 @@ const block = (title: string, lines: string[]) =>
 		? []
 		: [`${title}:[`, ...lines.map((l, i) => `       ${l}${i < lines.length - 1 ? ',' : ''}`), ']'];
 
-const capped = (lines: string[], what: string) =>
-	lines.length <= MAX_LINES
-		? lines
-		: [...lines.slice(0, MAX_LINES), `${lines.length - MAX_LINES} more ${what}`];
-
 /**
  * Every data file of a batch, the ones the trigger listed and the ones rows came from, in name
  * order; with `seenOnly`, only the files this execution was handed (a per-file sub-workflow).
@@ -336,9 +331,9 @@ export function decideOutcome(
 	const lines = success
 		? [`${uploaded} records were uploaded`]
 		: [
-				...block('Parsing Errors', capped(parsing, 'reasons')),
-				...block('Destination Errors', capped(destination, 'destination errors')),
-				...block('Missing Rows', capped(missingLines, 'files')),
+				...block('Parsing Errors', parsing),
+				...block('Destination Errors', destination),
+				...block('Missing Rows', missingLines),
 				`${uploaded} records were uploaded`,
 			];
 	const message = lines.join('\n');
