@@ -17,6 +17,7 @@ import {
 } from '../../lib/matching/matcher';
 import type { MatchingType } from '../../lib/matching/normalise';
 import { IMPORT_KEY, importOfItem } from '../../lib/importMetadata';
+import { handOnRows, outputProperties, withoutImport } from '../shared/rowOutput';
 
 export class AccountMatcher implements INodeType {
 	description: INodeTypeDescription = {
@@ -205,6 +206,10 @@ export class AccountMatcher implements INodeType {
 				description:
 					'With this column in the rows, duplicates are counted per account and date (history loads)',
 			},
+			...outputProperties(
+				{},
+				'its fields and _match; batches hold the Matched output’s rows (Unmatched and Ambiguous stay one item per row)',
+			),
 		],
 	};
 
@@ -307,6 +312,22 @@ export class AccountMatcher implements INodeType {
 					: {}),
 				pairedItem: { item: source, input: 0 },
 			}));
-		return [out(result.matched), out(result.unmatched), out(result.ambiguous)];
+		// Matched rows in batches: match on rows, then one call per batch to the destination.
+		const matched =
+			this.getNodeParameter('output', 0, 'rows') === 'batches'
+				? handOnRows(
+						result.matched.map(({ source, match }) => ({
+							json: Object.assign({}, withoutImport(rows[source].json), { _match: match }),
+							meta: importOfItem(rows[source]),
+							paired: { item: source, input: 0 },
+						})),
+						{
+							form: 'batches',
+							metadata: 'item',
+							rowsPerBatch: this.getNodeParameter('rowsPerBatch', 0, 1000) as number,
+						},
+					)
+				: out(result.matched);
+		return [matched, out(result.unmatched), out(result.ambiguous)];
 	}
 }

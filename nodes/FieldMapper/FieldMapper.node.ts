@@ -37,12 +37,13 @@ import { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 import {
-	mappedRowItems,
+	handOnRows,
+	withoutImport,
 	METADATA_IN_ROWS_OPTION,
-	OUTPUT_PROPERTIES,
+	outputProperties,
 	rowItems,
 	type RowOutput,
-} from './output';
+} from '../shared/rowOutput';
 
 type Input = 's3Files' | 'binary' | 'rows';
 
@@ -304,7 +305,7 @@ export class FieldMapper implements INodeType {
 				description:
 					"Java-style pattern for date fields that have no Date Format of their own, e.g. YYYYMMDD or yyyy-MM-dd'T'HH:mm:ssX. Month is MM; mm is minutes.",
 			},
-			...OUTPUT_PROPERTIES,
+			...outputProperties({ '@version': [{ _cnd: { gte: 3 } }] }),
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -484,7 +485,18 @@ export class FieldMapper implements INodeType {
 				mode === 'strict' ? mapStrict(json, mapping) : mapLenient(json, mapping, keepUnmapped);
 			const toItems = (rows: typeof result.valid): INodeExecutionData[] =>
 				rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
-			return [mappedRowItems(result.valid, output), toItems(result.rejected)];
+			const valid =
+				output.form === 'rows' && output.metadata === 'json'
+					? toItems(result.valid)
+					: handOnRows(
+							result.valid.map((r) => ({
+								json: withoutImport(r.json),
+								meta: importOf(r.json),
+								paired: { item: r.source },
+							})),
+							output,
+						);
+			return [valid, toItems(result.rejected)];
 		}
 
 		// Files: each is read as a stream and only its mapped rows are kept.

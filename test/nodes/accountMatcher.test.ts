@@ -127,6 +127,39 @@ describe('Account Matcher in the engine', () => {
 		]);
 	});
 
+	it('match on rows, then batch: matched rows in batches of N for a bulk destination, each batch naming its file and rows; Unmatched stays one item per row', async () => {
+		const rows = Array.from({ length: 5 }, (_, i) => `a0D30000001n7Pi,${i}`).join('\n');
+		const { run, unmatched } = await runMatcher(
+			`sfid,health\n${rows}\n001XXXXXXXXXXXX,1\n`,
+			{
+				matchingColumn: 'sfid',
+				accountMatchingType: 'crmId',
+				directoryKeyField: 'crmId',
+				duplicates: 'keepAll',
+				output: 'batches',
+				rowsPerBatch: 2,
+			},
+			{ mapperSettings: { typeVersion: 3 } },
+		);
+		const batches = outputOf(run, 'Account Matcher', 0).map((i) => i.json);
+		expect(batches.map((b) => (b.rows as Array<{ health: string }>).map((r) => r.health))).toEqual([
+			['0', '1'],
+			['2', '3'],
+			['4'],
+		]);
+		expect((batches[0].rows as Array<Record<string, unknown>>)[0]).toEqual({
+			sfid: 'a0D30000001n7Pi',
+			health: '0',
+			_match: expect.objectContaining({ id: 'acc-1' }),
+		});
+		expect(batches.map((b) => b._import)).toMatchObject([
+			{ row: 1, lastRow: 2, rowCount: 2, file: { key: 'accounts.csv' } },
+			{ row: 3, lastRow: 4, rowCount: 2 },
+			{ row: 5, lastRow: 5, rowCount: 1 },
+		]);
+		expect(unmatched).toHaveLength(1);
+	});
+
 	it('sends an 18-character ID with an impossible checksum to Unmatched, never to another account', async () => {
 		// a0D30000001n7PiZZZ would be rebuilt as 'A0d30000001N7pI…', a different record.
 		const { matched, unmatched } = await runMatcher('sfid\na0D30000001n7PiZZZ\n', {

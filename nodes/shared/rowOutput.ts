@@ -22,9 +22,11 @@ export interface RowOutput {
 	rowsPerBatch: number;
 }
 
-const V3 = { '@version': [{ _cnd: { gte: 3 } }] };
-
-export const OUTPUT_PROPERTIES: INodeProperties[] = [
+/** The Field Mapper's Output parameters (from its version 3), and the Account Matcher's for matched rows. */
+export const outputProperties = (
+	show: NonNullable<INodeProperties['displayOptions']>['show'] = {},
+	rowsAre = 'the mapped fields only, ready for a node that maps fields to columns (the Account Matcher works on rows)',
+): INodeProperties[] => [
 	{
 		displayName: 'Output',
 		name: 'output',
@@ -34,8 +36,7 @@ export const OUTPUT_PROPERTIES: INodeProperties[] = [
 			{
 				name: 'One Item per Row',
 				value: 'rows',
-				description:
-					'Each row is an item with the mapped fields only, ready for a node that maps fields to columns (the Account Matcher works on rows)',
+				description: `Each row is an item with ${rowsAre}`,
 			},
 			{
 				name: 'One Item per Batch of Rows',
@@ -45,7 +46,7 @@ export const OUTPUT_PROPERTIES: INodeProperties[] = [
 			},
 		],
 		default: 'rows',
-		displayOptions: { show: V3 },
+		displayOptions: { show },
 	},
 	{
 		displayName: 'Rows per Batch',
@@ -55,17 +56,30 @@ export const OUTPUT_PROPERTIES: INodeProperties[] = [
 		default: 1000,
 		description:
 			'How many rows each item holds. One insert statement or request per batch: 1,000 suits most databases and bulk APIs.',
-		displayOptions: { show: { ...V3, output: ['batches'] } },
+		displayOptions: { show: { ...show, output: ['batches'] } },
 	},
 	{
 		displayName:
-			'Each item is {"rows": [ …mapped rows… ], "_import": {file, row (the first), lastRow, rowCount}}. In the Postgres node, Execute Query, one statement per item: insert into my_table select * from json_populate_recordset(null::my_table, $1::json), with Query Parameters {{ JSON.stringify($json.rows) }}.',
+			'Each item is {"rows": [ …rows… ], "_import": {file, row (the first), lastRow, rowCount}}. In the Postgres node, Execute Query, one statement per item: insert into my_table select * from json_populate_recordset(null::my_table, $1::json), with Query Parameters {{ JSON.stringify($json.rows) }}.',
 		name: 'batchNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: { show: { ...V3, output: ['batches'] } },
+		displayOptions: { show: { ...show, output: ['batches'] } },
 	},
 ];
+
+function distinctPairs(
+	start: number,
+	end: number,
+	pairedOf: (index: number) => IPairedItemData,
+): IPairedItemData[] {
+	const seen = new Map<string, IPairedItemData>();
+	for (let i = start; i < end; i++) {
+		const p = pairedOf(i);
+		seen.set(`${p.input ?? 0}:${p.item}`, p);
+	}
+	return [...seen.values()];
+}
 
 /** The v3 option that puts `_import` into each row's JSON, as versions 1 and 2 did. */
 export const METADATA_IN_ROWS_OPTION: INodeProperties = {
@@ -102,11 +116,7 @@ export function rowItems(
 				rowCount: end - start,
 			};
 			const pairedItem =
-				typeof paired === 'function'
-					? [...new Set(rows.slice(start, end).map((_, i) => pairedOf(start + i).item))].map(
-							(item) => ({ item }),
-						)
-					: paired;
+				typeof paired === 'function' ? distinctPairs(start, end, pairedOf) : paired;
 			items.push({
 				json: {
 					rows: rows.slice(start, end) as IDataObject[],
@@ -128,43 +138,35 @@ export function rowItems(
 	return items;
 }
 
+/** A row to hand on: its fields (without `_import`), its import metadata, and the input item it came from. */
+export interface RowToHandOn {
+	json: Record<string, unknown>;
+	meta?: ImportMetadata;
+	paired: IPairedItemData;
+}
+
 /**
- * Items for rows mapped from row items (Input: Rows): each row's metadata, if it came with some,
- * is moved where the output wants it; batches hold consecutive rows of one file.
+ * Items for rows that came as items (the Field Mapper's Rows input, the Account Matcher's matched
+ * rows): each row's metadata goes where the output wants it; a batch holds consecutive rows of one
+ * file, paired with every input item its rows came from.
  */
-export function mappedRowItems(
-	rows: ReadonlyArray<{ json: Record<string, unknown>; source: number }>,
-	output: RowOutput,
-): INodeExecutionData[] {
-	if (output.metadata === 'json' && output.form === 'rows') {
-		return rows.map((r) => ({ json: r.json as IDataObject, pairedItem: { item: r.source } }));
-	}
+export function handOnRows(rows: readonly RowToHandOn[], output: RowOutput): INodeExecutionData[] {
 	const items: INodeExecutionData[] = [];
 	let start = 0;
 	while (start < rows.length) {
-		const file = (rows[start].json[IMPORT_KEY] as ImportMetadata | undefined)?.file;
+		const file = rows[start].meta?.file;
 		let end = start + 1;
-		while (
-			end < rows.length &&
-			(rows[end].json[IMPORT_KEY] as ImportMetadata | undefined)?.file === file
-		)
-			end++;
+		while (end < rows.length && rows[end].meta?.file === file) end++;
 		const group = rows.slice(start, end);
-		const metas = group.map((r) => r.json[IMPORT_KEY] as ImportMetadata | undefined);
-		const fields = group.map((r) => {
-			if (!(IMPORT_KEY in r.json)) return r.json;
-			const copy = { ...r.json };
-			delete copy[IMPORT_KEY];
-			return copy;
-		});
-		const pairedOf = (i: number): IPairedItemData => ({ item: group[i].source });
-		const rowOf = (i: number) => metas[i]?.row ?? i + 1;
+		const fields = group.map((r) => r.json);
+		const pairedOf = (i: number): IPairedItemData => group[i].paired;
 		if (file) {
+			const rowOf = (i: number) => group[i].meta?.row ?? i + 1;
 			for (const item of rowItems(fields, rowOf, file, pairedOf, output)) items.push(item);
 		} else if (output.form === 'batches') {
 			const size = Math.max(1, Math.floor(output.rowsPerBatch));
 			for (let b = 0; b < fields.length; b += size) {
-				const pairedItem = group.slice(b, b + size).map((r) => ({ item: r.source }));
+				const pairedItem = group.slice(b, b + size).map((r) => r.paired);
 				items.push({ json: { rows: fields.slice(b, b + size) as IDataObject[] }, pairedItem });
 			}
 		} else
@@ -174,4 +176,12 @@ export function mappedRowItems(
 		start = end;
 	}
 	return items;
+}
+
+/** A row's fields without `_import` (copied only when it has one). */
+export function withoutImport(json: Record<string, unknown>): Record<string, unknown> {
+	if (!(IMPORT_KEY in json)) return json;
+	const copy = { ...json };
+	delete copy[IMPORT_KEY];
+	return copy;
 }
