@@ -40,6 +40,11 @@ async function main() {
 	line(`Demo bucket:  s3://${demo.bucket} on ${demo.moto.endpoint}`);
 	line(`Receiver:     ${demo.receiver.url} (directory, destination rows, callbacks)`);
 	line(
+		demo.destination === 'postgres'
+			? `Database:     PostgreSQL on 127.0.0.1:${demo.postgres?.port}, database imports, table px_users (the marker flow's destination; psql -h 127.0.0.1 -p ${demo.postgres?.port} -U postgres imports)`
+			: 'Database:     PostgreSQL is not installed and cannot be installed here (apt-get install postgresql as root): the marker flow sends its rows to the receiver instead (the HTTP variant).',
+	);
+	line(
 		'Both workflows are active; their triggers poll at activation, then on their Poll Times (hourly flow: every hour; marker flow: every 15 minutes). Publish a workflow again to check at once.\n',
 	);
 
@@ -90,7 +95,10 @@ async function main() {
 			const rows = /** @type {Array<Record<string, unknown>>} */ (demo.receiver.rows);
 			const counts = {
 				hourly: rows.filter((r) => r && typeof r === 'object' && 'accountId' in r).length,
-				marker: rows.filter((r) => r && typeof r === 'object' && 'email' in r).length,
+				marker:
+					demo.destination === 'postgres'
+						? (await demo.tableRows()).length
+						: rows.filter((r) => r && typeof r === 'object' && 'email' in r).length,
 			};
 			if (counts.hourly !== lastRows.hourly) {
 				lastRows.hourly = counts.hourly;
@@ -101,7 +109,11 @@ async function main() {
 			}
 			if (counts.marker !== lastRows.marker) {
 				lastRows.marker = counts.marker;
-				line(`marker flow (PX users): ${counts.marker} rows delivered to the destination so far`);
+				line(
+					demo.destination === 'postgres'
+						? `marker flow (PX users): ${counts.marker} rows in the table px_users (PostgreSQL on 127.0.0.1:${demo.postgres?.port}, database imports)`
+						: `marker flow (PX users): ${counts.marker} rows delivered to the receiver's bulk endpoint so far`,
+				);
 			}
 			const waiting = keys.filter((k) => k.startsWith(`${PX_BASE}/current/`));
 			if (reported.size >= 2 && waiting.length > 0 && !reported.has('summary')) {

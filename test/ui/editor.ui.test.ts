@@ -214,6 +214,22 @@ describe('the demo in a browser', () => {
 		const writer = await openNode('PX Status Writer', 'px-status-writer.png');
 		expect(writer).toMatch(/Fail Execution on ERROR Batch/);
 		expect(writer).toMatch(/Imported Rows/);
+		expect(writer).toMatch(/Close Batch Folders/);
+		const each = await openNode('Import Each File', 'import-each-file.png');
+		expect(each).toMatch(/Run once for each item/);
+	});
+
+	it('the per-file sub-workflow: rows in batches into PostgreSQL, and the file’s outcome reported to the parent', async () => {
+		await openWorkflow(demo.workflows.markerFile, 'marker-file-workflow-overview.png');
+		const canvas = (await page.locator('[data-test-id="canvas-node"]').allInnerTexts()).join('\n');
+		expect(canvas).toMatch(/Insert Rows/);
+		const mapper = await openNode('Field Mapper', 'field-mapper-batches.png');
+		expect(mapper).toMatch(/One Item per Batch of Rows/);
+		expect(mapper).toMatch(/Rows per Batch/);
+		const report = await openNode('Report File Outcome', 'report-file-outcome.png');
+		expect(report).toMatch(/Report File Outcome/);
+		expect(report).toMatch(/Ends a sub-workflow that imports one file/);
+		expect(report).not.toMatch(/Send Status Callback/);
 	});
 
 	it('hourly workflow: trigger (one schedule; no marker-only options), Field Mapper fields readable at the default width, Account Matcher wiring', async () => {
