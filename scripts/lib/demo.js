@@ -242,11 +242,15 @@ async function startDemo(options = {}) {
 					}),
 				);
 			},
-			/** Creates (not yet published) a workflow from an example, pointed at the demo. @param {string} file @param {(workflow: any) => void} [edit] */
-			createFromExample: async (file, edit) => {
+			/**
+			 * Creates (not yet published) a workflow from an example, pointed at the demo (and, for a
+			 * marker-flow copy, at `fileWorkflow`, its own per-file sub-workflow).
+			 * @param {string} file @param {(workflow: any) => void} [edit] @param {{ fileWorkflow?: string }} [also]
+			 */
+			createFromExample: async (file, edit, also = {}) => {
 				const workflow = loadExample(file);
 				edit?.(workflow);
-				return (await n8n.api('POST', '/workflows', pointAt(workflow, at))).id;
+				return (await n8n.api('POST', '/workflows', pointAt(workflow, { ...at, ...also }))).id;
 			},
 			/** @param {string} key */
 			read: async (key) => {

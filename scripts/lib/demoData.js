@@ -113,4 +113,13 @@ async function seedDemoBucket(endpoint, bucket = DEMO_BUCKET) {
 	return { bucket, keys: Object.keys(objects) };
 }
 
-module.exports = { seedDemoBucket, DEMO_BUCKET, STAIRCASE_KEY, PX_BASE, DIRECTORY, STAIRCASE_CSV };
+module.exports = {
+	pxRows,
+	PX_HEADER,
+	seedDemoBucket,
+	DEMO_BUCKET,
+	STAIRCASE_KEY,
+	PX_BASE,
+	DIRECTORY,
+	STAIRCASE_CSV,
+};

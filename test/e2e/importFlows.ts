@@ -1,4 +1,5 @@
 import { startDemo, DEMO_CALLBACK_KEY, DEMO_SECRET_KEY } from '../../scripts/lib/demo';
+import { PX_HEADER, pxRows } from '../../scripts/lib/demoData';
 
 export type Demo = Awaited<ReturnType<typeof startDemo>>;
 
@@ -143,6 +144,68 @@ export function describeImportFlows(
 				email: 'user1@example.com',
 				name: 'User 1, Jr.',
 				signup_date: '2024-01-02',
+				score: 7.5,
+				active: false,
+			});
+		});
+
+		it('marker folders, the row form: Field Mapper rows (one item per row) into a table with n8n’s Postgres node “Map Automatically”, every valid row once, none of an invalid file', async () => {
+			if (demo.destination !== 'postgres' || !demo.postgres) throw new Error('needs PostgreSQL');
+			demo.postgres.psql(
+				'create table px_rows (id text primary key, email text, name text, signup_date date, score numeric, active boolean)',
+				{ database: 'imports' },
+			);
+			// The per-file sub-workflow in the row form: rows, inserted with Map Automatically.
+			const fileWorkflow = await demo.createFromExample('marker-folder-import-file.json', (w) => {
+				const mapper = w.nodes.find((n: { name: string }) => n.name === 'Field Mapper');
+				mapper.parameters.output = 'rows';
+				const insert = w.nodes.find((n: { name: string }) => n.name === 'Insert Rows');
+				insert.parameters = {
+					operation: 'insert',
+					schema: { __rl: true, mode: 'list', value: 'public' },
+					table: { __rl: true, mode: 'name', value: 'px_rows' },
+					columns: { mappingMode: 'autoMapInputData', value: {}, matchingColumns: [], schema: [] },
+					options: {},
+				};
+			});
+			const parent = await demo.createFromExample(
+				'marker-folder-import.json',
+				(w) => {
+					const trigger = w.nodes.find((n: { type: string }) =>
+						n.type.endsWith('.s3CsvInboundTrigger'),
+					);
+					trigger.parameters.baseFolder = 'px-rows';
+					const writer = w.nodes.find((n: { name: string }) => n.name === 'PX Status Writer');
+					writer.parameters.sendCallback = false;
+				},
+				{ fileWorkflow },
+			);
+			await demo.write('px-rows/current/dt=20240301/a.csv', `${PX_HEADER}\n${pxRows(1000, 30)}\n`);
+			await demo.write(
+				'px-rows/current/dt=20240301/b.csv',
+				`${PX_HEADER}\n${pxRows(2000, 20).replace('2005@example.com', '2005@example.com,extra')}\n`,
+			);
+			await demo.write('px-rows/current/dt=20240301/_SUCCESS', '');
+			await demo.activate(fileWorkflow);
+			await demo.activate(parent);
+			const status = await waitFor('the row-form folder closed', async () =>
+				demo.read('px-rows/processed/20240301/status.txt'),
+			);
+			expect(status).toMatch(/^ERROR\nParsing Errors:\[\n {7}b\.csv: /);
+			expect(status).toMatch(/\n30 records were uploaded\n$/);
+			const rows = JSON.parse(
+				demo.postgres.psql("select coalesce(json_agg(t order by t.id), '[]') from px_rows t", {
+					database: 'imports',
+				}),
+			) as Row[];
+			expect(rows.map((r) => r.id)).toEqual(
+				Array.from({ length: 30 }, (_, i) => `u${1000 + i}`).sort(),
+			);
+			expect(rows.find((r) => r.id === 'u1001')).toEqual({
+				id: 'u1001',
+				email: 'user1001@example.com',
+				name: 'User 1001, Jr.',
+				signup_date: '2024-01-22',
 				score: 7.5,
 				active: false,
 			});
