@@ -12,20 +12,10 @@ import {
 
 import { decodeGzipIfNeeded } from '../csv/decompress';
 import { describeS3Error, S3InboundError } from './errors';
+import type { S3ObjectInfo } from './objects';
 import { copyVerified } from './verify';
 
-/** One object as a listing or a HEAD request describes it. */
-export interface S3ObjectInfo {
-	key: string;
-	size: number;
-	etag: string;
-	lastModified?: Date;
-	/** From HEAD: server-side encryption (`AES256`, `aws:kms`, `aws:kms:dsse`), and whether SSE-C is used. */
-	encryption?: string;
-	sseCustomer?: boolean;
-	/** From HEAD with checksum mode: the object's S3 checksum, if it has one. */
-	checksum?: { algorithm: string; value: string; type?: string };
-}
+export type { S3ObjectInfo };
 
 export interface S3ListPage {
 	objects: S3ObjectInfo[];

@@ -1,4 +1,4 @@
-import type { S3ObjectInfo } from './store';
+import type { S3ObjectInfo } from './objects';
 
 /**
  * Whether an object's ETag is the MD5 digest of its bytes: a single-part upload, not encrypted with

@@ -32,9 +32,9 @@ import { mapCsvFile, type MappedFile } from '../../lib/mapping/mapFile';
 import { mapLenient, mapStrict, problemJson, rejectedFileJson } from '../../lib/mapping/mapRows';
 import { STAIRCASE_ACCOUNT_FIELDS } from '../../lib/mapping/presets';
 import { redact } from '../../lib/redact';
-import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
-import { S3Store } from '../../lib/s3/store';
+import type { S3Store } from '../../lib/s3/store';
 import { testS3InboundCredential } from '../shared/credentialTest';
+import { s3Access } from '../shared/s3';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
 import {
 	handOnRows,
@@ -505,10 +505,9 @@ export class FieldMapper implements INodeType {
 		let secrets: Array<string | undefined> = [];
 		let storeFor: ((bucket: string) => S3Store) | undefined;
 		if (input === 's3Files') {
-			const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
-			secrets = secretsOf(settings);
-			const client = s3ClientFor(settings);
-			storeFor = (bucket) => new S3Store(client, bucket);
+			const s3 = s3Access(await this.getCredentials('s3InboundAwsApi'));
+			secrets = s3.secrets;
+			storeFor = s3.storeFor;
 		}
 		const binaryCsv: FileReadSettings = {
 			delimiter: (options.delimiter as string) || ',',

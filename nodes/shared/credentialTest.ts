@@ -6,16 +6,10 @@ import type {
 
 import { unreachableReason } from '../../lib/px/callback';
 import { redact } from '../../lib/redact';
-import {
-	credentialProvider,
-	s3ClientFor,
-	secretsOf,
-	settingsFromCredential,
-	whoAmI,
-} from '../../lib/s3/connection';
+import { credentialProvider, whoAmI } from '../../lib/s3/connection';
 import { describeS3Error } from '../../lib/s3/errors';
 import { splitBucketPath } from '../../lib/trigger/markerFolders';
-import { S3Store } from '../../lib/s3/store';
+import { s3Access } from './s3';
 
 /**
  * Tests the "S3 Inbound AWS" credential from the editor: gets credentials (assuming the role if
@@ -27,8 +21,7 @@ export async function testS3InboundCredential(
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	const data = (credential.data ?? {}) as Record<string, unknown>;
-	const settings = settingsFromCredential(data);
-	const secrets = secretsOf(settings);
+	const { settings, secrets, storeFor } = s3Access(data);
 	let step = 'get credentials';
 	try {
 		await credentialProvider(settings)();
@@ -36,7 +29,7 @@ export async function testS3InboundCredential(
 		if (testBucket) {
 			step = 'list the test bucket';
 			const { bucket, prefix } = splitBucketPath(testBucket);
-			const store = new S3Store(s3ClientFor(settings), bucket);
+			const store = storeFor(bucket);
 			await store.listPages(prefix ? `${prefix}/` : '', '/', 1).next();
 			return { status: 'OK', message: `Connected: listed s3://${bucket}/${prefix}` };
 		}
