@@ -16,6 +16,7 @@ import {
 	type MarkerState,
 } from './markerFolders';
 import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
+import type { NotifiedObject } from './events';
 import { fileItem, newFileItem, sampleFile } from './fileItems';
 import {
 	newFileFilter,
@@ -60,7 +61,7 @@ export interface PollResult {
 	backlog?: boolean;
 }
 
-interface Common {
+export interface Common {
 	storeFor: (bucket: string) => S3Store;
 	/** Version 1's own import schedule ("Check Every"); ignored when `everyPoll` is set. */
 	intervalMs: number;
@@ -375,7 +376,7 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 					: `Create ${currentPrefix}dt=YYYYMMDD/ with the data files and an empty ${o.markerName} file.`,
 		};
 	}
-	return { items };
+	return { items, backlog: !o.manual && plan.state.backlog === true };
 }
 
 /** The items of one ready folder: one per data file, or one for a folder that is unusable or only needs completing. */
@@ -489,13 +490,6 @@ export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
 	return { items, backlog: plan.waiting > 0 };
 }
 
-/** What an event notification names: a bucket, a key, and the ETag it reported. */
-export interface NotifiedObject {
-	bucket: string;
-	key: string;
-	etag?: string;
-}
-
 /**
  * New Files mode, from event notifications: each notified object that belongs to the folder is
  * looked up (HEAD: its current size, ETag and LastModified; an object gone since is skipped) and
@@ -537,4 +531,27 @@ export async function handNewFileEvents(
 			plan.hand.slice(i, i + size).map((object) => newFileItem(bucket, object, o.read.csv, prefix)),
 		);
 	return runs;
+}
+
+/** Whether an event names the single file. */
+export function concernsSingleFile(
+	o: { bucket: string; key: string },
+	notified: NotifiedObject,
+): boolean {
+	return (
+		notified.bucket === splitBucketPath(o.bucket).bucket &&
+		notified.key === o.key.replace(/^\/+/, '')
+	);
+}
+
+/** Whether an event names a marker (`<base>current/<folder>/<marker>`): its folder may be ready. */
+export function concernsMarkerFolders(
+	o: { bucketPath: string; baseFolder: string; markerName: string },
+	notified: NotifiedObject,
+): boolean {
+	const { bucket, prefix } = splitBucketPath(o.bucketPath);
+	const current = `${joinFolders(prefix, o.baseFolder)}current/`;
+	if (notified.bucket !== bucket || !notified.key.startsWith(current)) return false;
+	const rest = notified.key.slice(current.length).split('/');
+	return rest.length === 2 && rest[1] === o.markerName;
 }

@@ -14,14 +14,12 @@ import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/con
 import { S3Store } from '../../lib/s3/store';
 import {
 	firstPollOfActivation,
-	runMarkerFolders,
-	runNewFiles,
-	runSingleFile,
 	withRetrySchedule,
 	type TriggerState,
 } from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
-import { newFilesSettings, triggerProperties } from './description';
+import { triggerProperties } from './description';
+import { modeChecks } from './modes';
 
 export class S3CsvInboundTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -49,7 +47,6 @@ export class S3CsvInboundTrigger implements INodeType {
 	};
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
-		const mode = this.getNodeParameter('mode') as 'singleFile' | 'markerFolders' | 'newFiles';
 		const options = this.getNodeParameter('options', {}) as IDataObject;
 		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
 		const secrets = secretsOf(settings);
@@ -87,38 +84,11 @@ export class S3CsvInboundTrigger implements INodeType {
 				warn,
 				storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket),
 			};
-			const result = await withRetrySchedule(common, async () =>
-				mode === 'newFiles'
-					? await runNewFiles({ ...common, ...newFilesSettings(this, options) })
-					: mode === 'singleFile'
-						? await runSingleFile({
-								...common,
-								bucket: this.getNodeParameter('bucket') as string,
-								key: this.getNodeParameter('fileKey') as string,
-								importEveryCheck: this.getNodeParameter('importEveryCheck', false) as boolean,
-								reReadEveryMs: everyPoll
-									? Number(this.getNodeParameter('reReadMinutes', 0)) * 60_000
-									: 0,
-								downstream: this.getChildNodes(this.getNode().name, {
-									includeNodeParameters: true,
-								}),
-								ownParameters: this.getNode().parameters,
-							})
-						: await runMarkerFolders({
-								...common,
-								bucketPath: this.getNodeParameter('bucketPath') as string,
-								baseFolder: this.getNodeParameter('baseFolder', '') as string,
-								markerName:
-									(this.getNodeParameter('markerName', '_SUCCESS') as string) || '_SUCCESS',
-								patterns: String(this.getNodeParameter('filePattern', '*.csv.gz, *.csv')).split(
-									',',
-								),
-								leaseMs: Number(options.leaseMinutes ?? 60) * 60_000,
-								maxFolders: Number(options.maxFolders ?? 10),
-								maxFilesPerRun: Number(options.maxFilesPerRun ?? 5),
-								budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
-							}),
-			);
+			const checks = modeChecks(this, options, {
+				reReadEvery: everyPoll,
+				budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
+			});
+			const result = await withRetrySchedule(common, async () => await checks.check(common));
 			if (result.items.length === 0) {
 				if (manual) {
 					throw new NodeOperationError(
