@@ -187,13 +187,15 @@ async function startN8n(options) {
 			}),
 	};
 	if (options.worker) return server;
-	// Owner and API key, as a person would set them up in the browser.
-	await rest('POST', '/owner/setup', {
-		email: 'demo@example.com',
-		firstName: 'Demo',
-		lastName: 'Owner',
-		password: 'Demo-password-1',
-	});
+	// Owner and API key, as a person would set them up in the browser; a restarted server
+	// (`fresh: false` on a user folder that has its owner) signs in as that owner instead.
+	const owner = { email: 'demo@example.com', password: 'Demo-password-1' };
+	try {
+		await rest('POST', '/owner/setup', { ...owner, firstName: 'Demo', lastName: 'Owner' });
+	} catch (error) {
+		if (options.fresh !== false) throw error;
+		await rest('POST', '/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+	}
 	const created = await rest('POST', '/api-keys', {
 		label: 'demo',
 		expiresAt: null,

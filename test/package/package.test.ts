@@ -67,12 +67,14 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 			'accountMatcher',
 			'fieldMapper',
 			'pxStatusWriter',
+			's3CsvInboundEventTrigger',
 			's3CsvInboundTrigger',
 		]);
 		expect(Object.keys(loader.known.nodes).sort()).toEqual([
 			'accountMatcher',
 			'fieldMapper',
 			'pxStatusWriter',
+			's3CsvInboundEventTrigger',
 			's3CsvInboundTrigger',
 		]);
 		expect(loader.types.credentials.map((c) => c.name).sort()).toEqual([
@@ -110,6 +112,7 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 			'accountMatcher',
 			'fieldMapper',
 			'pxStatusWriter',
+			's3CsvInboundEventTrigger',
 			's3CsvInboundTrigger',
 		]);
 		expect(Object.keys(loaders[0].known.credentials).sort()).toEqual([
