@@ -86,7 +86,7 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 			expect(icon).toBeDefined();
 			return typeof icon === 'string' ? [icon] : [icon!.light, icon!.dark];
 		});
-		expect(iconFiles).toHaveLength(12);
+		expect(iconFiles).toHaveLength(14);
 		for (const url of iconFiles) {
 			const file = url.replace(/^icons\/[^/]+\//, '');
 			expect(existsSync(join(root, file))).toBe(true);
