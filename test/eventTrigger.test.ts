@@ -100,6 +100,27 @@ describe('S3 event notifications, read (decision table)', () => {
 	});
 });
 
+describe('the event trigger’s panel', () => {
+	it('shows no Poll Times, even after n8n’s loader added them to the polling trigger', () => {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		const { S3CsvInboundTrigger } =
+			require('../nodes/S3CsvInboundTrigger/S3CsvInboundTrigger.node') as typeof import('../nodes/S3CsvInboundTrigger/S3CsvInboundTrigger.node');
+		const { S3CsvInboundEventTrigger } =
+			require('../nodes/S3CsvInboundEventTrigger/S3CsvInboundEventTrigger.node') as typeof import('../nodes/S3CsvInboundEventTrigger/S3CsvInboundEventTrigger.node');
+		/* eslint-enable @typescript-eslint/no-require-imports */
+		// What n8n-core's loader does to a polling node (nodes-loader: Poll Times first).
+		new S3CsvInboundTrigger().description.properties.unshift({
+			displayName: 'Poll Times',
+			name: 'pollTimes',
+			type: 'fixedCollection',
+			default: {},
+		});
+		const names = new S3CsvInboundEventTrigger().description.properties.map((p) => p.name);
+		expect(names).not.toContain('pollTimes');
+		expect(names.slice(0, 4)).toEqual(['eventsNotice', 'queueUrl', 'fallbackMinutes', 'mode']);
+	});
+});
+
 function credentials(): TestCredentials {
 	return { s3InboundAwsApi: testSettings() as unknown as IDataObject };
 }

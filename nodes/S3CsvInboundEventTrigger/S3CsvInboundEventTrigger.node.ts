@@ -21,7 +21,13 @@ import { modeChecks } from '../S3CsvInboundTrigger/modes';
 import { testS3InboundCredential } from '../shared/credentialTest';
 
 /** The polling trigger's own schedule parameters (version 1's Check Every, Poll Times notices) have no place here. */
-const POLL_ONLY = new Set(['scheduleNotice', 'pollNotice', 'importEveryCheck', 'intervalMinutes']);
+const POLL_ONLY = new Set([
+	'pollTimes',
+	'scheduleNotice',
+	'pollNotice',
+	'importEveryCheck',
+	'intervalMinutes',
+]);
 
 /** The polling trigger's mode parameters, without its version conditions (this node has one version). */
 function modeProperties(): INodeProperties[] {

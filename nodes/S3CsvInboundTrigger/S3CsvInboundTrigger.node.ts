@@ -39,7 +39,8 @@ export class S3CsvInboundTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 's3InboundAwsApi', required: true, testedBy: 's3InboundAwsApiTest' }],
-		properties: triggerProperties,
+		// A copy: n8n's loader adds Poll Times to a polling node's own list; the shared one stays clean.
+		properties: [...triggerProperties],
 	};
 
 	methods = {
