@@ -61,6 +61,11 @@ export interface ImportFile {
 	error?: string;
 	/** How to read the file (the trigger's CSV options). */
 	csv?: FileReadSettings;
+	/**
+	 * Which trigger mode handed the file on, and the folder it watches: what a step after the
+	 * import (keep, move, delete, tag the file) needs besides bucket, key and ETag.
+	 */
+	origin?: { mode: 'newFiles' | 'singleFile' | 'markerFolders'; folder?: string };
 }
 
 export interface ImportMetadata {

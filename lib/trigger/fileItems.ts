@@ -19,6 +19,7 @@ export function fileItem(
 	object: S3ObjectInfo,
 	csv: FileReadSettings,
 	batch?: ImportBatch,
+	origin?: ImportFile['origin'],
 ): Record<string, unknown> {
 	const file: ImportFile = {
 		bucket,
@@ -28,6 +29,7 @@ export function fileItem(
 		...(object.lastModified ? { lastModified: object.lastModified.toISOString() } : {}),
 		...(batch ? { batch } : {}),
 		csv,
+		...(origin ? { origin } : {}),
 	};
 	return {
 		file: fileLabel(file),
@@ -62,4 +64,20 @@ export async function sampleFile(
 			return { sample, error: `${error.message}. ${error.hint}` };
 		throw error;
 	}
+}
+
+/**
+ * New Files mode's item: the file item, plus bucket, key and ETag at the top level, so that any
+ * node can take the file from there (the S3 node downloading a file that is not CSV, an IF node
+ * sorting by extension).
+ */
+export function newFileItem(
+	bucket: string,
+	object: S3ObjectInfo,
+	csv: FileReadSettings,
+	folder: string,
+): Record<string, unknown> {
+	const item = fileItem(bucket, object, csv, undefined, { mode: 'newFiles', folder });
+	const name = object.key.slice(object.key.lastIndexOf('/') + 1);
+	return { bucket, key: object.key, etag: object.etag, fileName: name, ...item };
 }

@@ -10,23 +10,29 @@ export interface OverwriteState {
 }
 
 export type OverwriteDecision =
-	| { import: true; reason: 'first import' | 'file changed' | 'mapping changed' | 'every poll' }
+	| {
+			import: true;
+			reason: 'first import' | 'file changed' | 'mapping changed' | 'every poll' | 're-read';
+	  }
 	| { import: false; reason: 'unchanged' };
 
 /**
  * Imports when the file's ETag differs from the last imported one (LastModified has one-second
- * precision and is not trusted alone), or when the workflow's import configuration changed.
+ * precision and is not trusted alone), when the workflow's import configuration changed, or when
+ * the unchanged file is due for its re-read ("Re-read Unchanged File Every").
  */
 export function decideOverwrite(
 	object: S3ObjectInfo,
 	state: OverwriteState | undefined,
 	configHash: string,
 	importEveryPoll: boolean,
+	reReadDue = false,
 ): OverwriteDecision {
 	if (importEveryPoll) return { import: true, reason: 'every poll' };
 	if (!state?.etag) return { import: true, reason: 'first import' };
 	if (state.etag !== object.etag) return { import: true, reason: 'file changed' };
 	if (state.configHash !== configHash) return { import: true, reason: 'mapping changed' };
+	if (reReadDue) return { import: true, reason: 're-read' };
 	return { import: false, reason: 'unchanged' };
 }
 

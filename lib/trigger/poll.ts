@@ -16,7 +16,18 @@ import {
 	type MarkerState,
 } from './markerFolders';
 import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
-import { fileItem, sampleFile } from './fileItems';
+import type { NotifiedObject } from './events';
+import { fileItem, newFileItem, sampleFile } from './fileItems';
+import {
+	newFileFilter,
+	NewFilesPlanner,
+	planEventObjects,
+	recentlyHanded,
+	rememberHanded,
+	type NewFilesScope,
+	type NewFilesState,
+	type StartFrom,
+} from './newFiles';
 
 /** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
 export interface TriggerState {
@@ -29,6 +40,7 @@ export interface TriggerState {
 	faultReported?: boolean;
 	file?: OverwriteState;
 	marker?: MarkerState;
+	newFiles?: NewFilesState;
 }
 
 export interface ReadSettings {
@@ -45,9 +57,11 @@ export interface PollResult {
 	hint?: string;
 	/** The check was not due: nothing was looked at (so nothing succeeded or failed). */
 	notDue?: boolean;
+	/** Files (or folders) were left for a later run: the event trigger lists again soon. */
+	backlog?: boolean;
 }
 
-interface Common {
+export interface Common {
 	storeFor: (bucket: string) => S3Store;
 	/** Version 1's own import schedule ("Check Every"); ignored when `everyPoll` is set. */
 	intervalMs: number;
@@ -167,6 +181,8 @@ export interface SingleFileOptions extends Common {
 	bucket: string;
 	key: string;
 	importEveryCheck: boolean;
+	/** "Re-read Unchanged File Every": an unchanged file is imported again this long after its last import (0: never). */
+	reReadEveryMs?: number;
 	downstream: Array<{
 		name: string;
 		type: string;
@@ -207,7 +223,11 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 		};
 	}
 	if (!o.manual) {
-		const decision = decideOverwrite(head, o.state.file, configHash, o.importEveryCheck);
+		const lastImport = o.state.file?.importedAt ? Date.parse(o.state.file.importedAt) : Number.NaN;
+		const reReadDue =
+			(o.reReadEveryMs ?? 0) > 0 &&
+			o.now - lastImport >= (o.reReadEveryMs ?? 0) - SCHEDULE_SLACK_MS;
+		const decision = decideOverwrite(head, o.state.file, configHash, o.importEveryCheck, reReadDue);
 		if (!decision.import) return { items: [] };
 		// Handed on once per version (and per mapping): a file that turns out unreadable is
 		// reported by the execution that reads it, once, and the next upload is imported.
@@ -356,7 +376,7 @@ export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResu
 					: `Create ${currentPrefix}dt=YYYYMMDD/ with the data files and an empty ${o.markerName} file.`,
 		};
 	}
-	return { items };
+	return { items, backlog: !o.manual && plan.state.backlog === true };
 }
 
 /** The items of one ready folder: one per data file, or one for a folder that is unusable or only needs completing. */
@@ -393,4 +413,145 @@ async function batchItemsOf(
 		items.push(index === 0 ? await withSample(store, item, object, o) : item);
 	}
 	return items;
+}
+
+export interface NewFilesOptions extends Common {
+	/** `bucket` or `bucket/sub/folders`. */
+	bucket: string;
+	/** The folder under it (prefix); empty for the bucket (and sub-folder) root. */
+	folder: string;
+	patterns: string[];
+	includeSubFolders: boolean;
+	startFrom: StartFrom;
+	/** For "modified since": epoch milliseconds. */
+	since?: number;
+	maxFilesPerRun: number;
+	/** The trigger's identity in this process (workflow and node), for overlapping polls. */
+	triggerId: string;
+}
+
+function newFilesScope(o: NewFilesOptions): {
+	bucket: string;
+	prefix: string;
+	scope: NewFilesScope;
+} {
+	const { bucket, prefix: sub } = splitBucketPath(o.bucket);
+	const prefix = joinFolders(sub, o.folder);
+	// A test run of "only new files" shows files that are there (none would be new yet).
+	const startFrom = o.manual && o.startFrom === 'new' ? 'all' : o.startFrom;
+	return { bucket, prefix, scope: { bucket, prefix, startFrom, since: o.since } };
+}
+
+/**
+ * New Files mode: lists the folder (one ListObjectsV2 request per 1,000 objects; without
+ * sub-folders, with a delimiter, so sub-folders' objects are not listed), and hands on every new
+ * or changed object once, oldest first, at most Max Files per Run. See newFiles.ts for what is
+ * remembered and why it stays small.
+ */
+export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
+	const { bucket, prefix, scope } = newFilesScope(o);
+	const store = o.storeFor(bucket);
+	const accepts = newFileFilter(prefix, o.patterns, o.includeSubFolders);
+	const planner = new NewFilesPlanner(scope, o.manual ? undefined : o.state.newFiles);
+	let listed = 0;
+	for await (const page of store.listPages(prefix, o.includeSubFolders ? undefined : '/'))
+		for (const object of page.objects) {
+			if (!accepts(object.key)) continue;
+			listed++;
+			planner.add(object);
+		}
+	// No wait from here to remembering the plan: an overlapping poll sees these objects as handed on.
+	const plan = planner.build(
+		o.maxFilesPerRun,
+		o.manual ? undefined : recentlyHanded(o.triggerId, o.now),
+	);
+	if (!o.manual) {
+		rememberHanded(o.triggerId, plan.digests, o.now);
+		o.state.newFiles = plan.state;
+		if (plan.baseline)
+			o.warn(
+				`New Files: started with ${listed === 1 ? '1 file' : `${listed} files`} already in s3://${bucket}/${prefix} (only files that arrive from now on are handed on).`,
+			);
+	}
+	const items: Array<Record<string, unknown>> = [];
+	for (const [index, object] of plan.hand.entries()) {
+		const item = newFileItem(bucket, object, o.read.csv, prefix);
+		items.push(index === 0 ? await withSample(store, item, object, o) : item);
+	}
+	if (items.length === 0 && o.manual)
+		return {
+			items,
+			nothingToImport: `No file matching ${o.patterns.join(', ')} in s3://${bucket}/${prefix}${o.includeSubFolders ? ' or its sub-folders' : ''}`,
+			hint:
+				o.startFrom === 'modifiedSince'
+					? 'Files modified before the Modified Since date are not handed on. Upload a file, or choose an earlier date.'
+					: 'Upload a file there, or correct the bucket, folder or file pattern (they are case-sensitive).',
+		};
+	return { items, backlog: plan.waiting > 0 };
+}
+
+/**
+ * New Files mode, from event notifications: each notified object that belongs to the folder is
+ * looked up (HEAD: its current size, ETag and LastModified; an object gone since is skipped) and
+ * handed on unless it already was (a duplicate event, or a listing that found it first). Returns
+ * the runs to start, each at most Max Files per Run.
+ */
+export async function handNewFileEvents(
+	o: NewFilesOptions,
+	notified: NotifiedObject[],
+): Promise<Array<Array<Record<string, unknown>>>> {
+	const { bucket, prefix, scope } = newFilesScope(o);
+	const accepts = newFileFilter(prefix, o.patterns, o.includeSubFolders);
+	const store = o.storeFor(bucket);
+	const keys = [
+		...new Set(notified.filter((n) => n.bucket === bucket && accepts(n.key)).map((n) => n.key)),
+	];
+	const objects: S3ObjectInfo[] = [];
+	for (const key of keys) {
+		const head = await store.head(key);
+		if (head) objects.push(head);
+		else
+			o.warn(
+				`New Files: s3://${bucket}/${key} was announced by an event but is gone; nothing to hand on.`,
+			);
+	}
+	const plan = planEventObjects(
+		scope,
+		o.state.newFiles,
+		objects,
+		Math.floor(o.now / 1000),
+		recentlyHanded(o.triggerId, o.now),
+	);
+	rememberHanded(o.triggerId, plan.digests, o.now);
+	o.state.newFiles = plan.state;
+	const runs: Array<Array<Record<string, unknown>>> = [];
+	const size = Math.max(1, o.maxFilesPerRun);
+	for (let i = 0; i < plan.hand.length; i += size)
+		runs.push(
+			plan.hand.slice(i, i + size).map((object) => newFileItem(bucket, object, o.read.csv, prefix)),
+		);
+	return runs;
+}
+
+/** Whether an event names the single file. */
+export function concernsSingleFile(
+	o: { bucket: string; key: string },
+	notified: NotifiedObject,
+): boolean {
+	return (
+		notified.bucket === splitBucketPath(o.bucket).bucket &&
+		notified.key === o.key.replace(/^\/+/, '')
+	);
+}
+
+/** Whether an event names a marker (`<base>current/<folder>/<marker>`): its folder may be ready. */
+export function concernsMarkerFolders(
+	o: { bucketPath: string; baseFolder: string; markerName: string },
+	notified: NotifiedObject,
+): boolean {
+	const { bucket, prefix } = splitBucketPath(o.bucketPath);
+	const current = `${joinFolders(prefix, o.baseFolder)}current/`;
+	if (notified.bucket !== bucket || !notified.key.startsWith(current)) return false;
+	const rest = notified.key.slice(current.length).split('/');
+	return rest.length === 2 && rest[1] === o.markerName;
 }

@@ -187,20 +187,29 @@ async function startN8n(options) {
 			}),
 	};
 	if (options.worker) return server;
-	// Owner and API key, as a person would set them up in the browser.
-	await rest('POST', '/owner/setup', {
-		email: 'demo@example.com',
-		firstName: 'Demo',
-		lastName: 'Owner',
-		password: 'Demo-password-1',
-	});
-	const created = await rest('POST', '/api-keys', {
-		label: 'demo',
-		expiresAt: null,
-		scopes: API_SCOPES,
-	});
-	apiKey = created?.data?.rawApiKey ?? created?.rawApiKey ?? created?.data?.apiKey;
-	if (!apiKey) throw new Error(`Could not create an n8n API key: ${JSON.stringify(created)}`);
+	// Owner and API key, as a person would set them up in the browser; a restarted server
+	// (`fresh: false` on a user folder that has its owner) signs in as that owner instead.
+	const owner = { email: 'demo@example.com', password: 'Demo-password-1' };
+	try {
+		try {
+			await rest('POST', '/owner/setup', { ...owner, firstName: 'Demo', lastName: 'Owner' });
+		} catch (error) {
+			if (options.fresh !== false) throw error;
+			await rest('POST', '/login', { emailOrLdapLoginId: owner.email, password: owner.password });
+		}
+		const created = await rest('POST', '/api-keys', {
+			// Labels are unique per user: a restarted server adds one of its own.
+			label: options.fresh === false ? `demo-${Date.now()}` : 'demo',
+			expiresAt: null,
+			scopes: API_SCOPES,
+		});
+		apiKey = created?.data?.rawApiKey ?? created?.rawApiKey ?? created?.data?.apiKey;
+		if (!apiKey) throw new Error(`Could not create an n8n API key: ${JSON.stringify(created)}`);
+	} catch (error) {
+		// Nothing of a server that could not be set up outlives this.
+		await server.stop();
+		throw error;
+	}
 	return server;
 }
 

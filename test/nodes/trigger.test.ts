@@ -200,6 +200,73 @@ describe('S3 CSV Inbound Trigger: single file (overwrite)', () => {
 		await store.write('later.csv', 'id\n1\n');
 		expectFileItems(await poll(workflow, 'Trigger', credentials()), ['later.csv']);
 	});
+
+	describe("Staircase's three timings in one trigger (version 2, Poll Times every minute)", () => {
+		function staircase(
+			bucket: string,
+			staticData: IDataObject,
+			mapping: { failWhen?: string } = {},
+		) {
+			return buildWorkflow({
+				nodes: [
+					node(
+						'Trigger',
+						TYPES.trigger,
+						{ mode: 'singleFile', bucket, fileKey: 'accounts.csv', reReadMinutes: 60 },
+						{ typeVersion: 2 },
+					),
+					node('Field Mapper', TYPES.fieldMapper, READ_ALL),
+					node('Destination', TYPES.destination, { replaceJson: false, ...mapping }),
+				],
+				connections: connect(['Trigger', 'Field Mapper'], ['Field Mapper', 'Destination']),
+				staticData,
+			});
+		}
+
+		/** Polls once a minute for `minutes` minutes; the minutes (from the start) at which it handed the file on. */
+		async function minutePolls(n8n: PublishedWorkflow, minutes: number, from = 0) {
+			const imported: number[] = [];
+			for (let minute = from; minute < from + minutes; minute++) {
+				if ((await n8n.poll()).emitted) imported.push(minute);
+				n8n.advance(MINUTE);
+			}
+			return imported;
+		}
+
+		it('a new upload at the next poll; an unchanged file re-read after its interval, not before', async () => {
+			const { bucket, store } = await newBucket();
+			await store.write('accounts.csv', 'crm_id\n1\n');
+			const n8n = track(
+				new PublishedWorkflow((sd) => staircase(bucket, sd), 'Trigger', credentials()),
+			);
+			// Minute 0: first import; unchanged until minute 60, re-read then, not before.
+			expect(await minutePolls(n8n, 61)).toEqual([0, 60]);
+			// A new upload at minute 61 is imported at the next poll, and the hour counts from there.
+			await store.write('accounts.csv', 'crm_id\n2\n');
+			expect(await minutePolls(n8n, 62, 61)).toEqual([61, 121]);
+		});
+
+		it('a mapping change is imported at the next poll where n8n builds each poll from the published workflow (durable poll scheduler), and at re-activation otherwise', async () => {
+			const { bucket, store } = await newBucket();
+			await store.write('accounts.csv', 'crm_id\n1\n');
+			let mapping: { failWhen?: string } = {};
+			for (const durableCursors of [true, false]) {
+				mapping = {};
+				const n8n = track(
+					new PublishedWorkflow((sd) => staircase(bucket, sd, mapping), 'Trigger', credentials(), {
+						durableCursors,
+					}),
+				);
+				expect(await minutePolls(n8n, 2)).toEqual([0]);
+				// The user publishes a changed downstream node (the trigger itself is unchanged).
+				mapping = { failWhen: 'crm_id' };
+				expect(await minutePolls(n8n, 2, 2)).toEqual(durableCursors ? [2] : []);
+				// n8n activates the workflow again (a restart, or unpublish and publish).
+				n8n.restart();
+				expect(await minutePolls(n8n, 2, 4)).toEqual(durableCursors ? [] : [4]);
+			}
+		});
+	});
 });
 
 describe('S3 CSV Inbound Trigger: marker folders', () => {

@@ -67,12 +67,14 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 			'accountMatcher',
 			'fieldMapper',
 			'pxStatusWriter',
+			's3CsvInboundEventTrigger',
 			's3CsvInboundTrigger',
 		]);
 		expect(Object.keys(loader.known.nodes).sort()).toEqual([
 			'accountMatcher',
 			'fieldMapper',
 			'pxStatusWriter',
+			's3CsvInboundEventTrigger',
 			's3CsvInboundTrigger',
 		]);
 		expect(loader.types.credentials.map((c) => c.name).sort()).toEqual([
@@ -84,7 +86,7 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 			expect(icon).toBeDefined();
 			return typeof icon === 'string' ? [icon] : [icon!.light, icon!.dark];
 		});
-		expect(iconFiles).toHaveLength(12);
+		expect(iconFiles).toHaveLength(14);
 		for (const url of iconFiles) {
 			const file = url.replace(/^icons\/[^/]+\//, '');
 			expect(existsSync(join(root, file))).toBe(true);
@@ -110,6 +112,7 @@ describe('the built package, loaded the way n8n loads community packages', () =>
 			'accountMatcher',
 			'fieldMapper',
 			'pxStatusWriter',
+			's3CsvInboundEventTrigger',
 			's3CsvInboundTrigger',
 		]);
 		expect(Object.keys(loaders[0].known.credentials).sort()).toEqual([

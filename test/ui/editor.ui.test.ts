@@ -330,6 +330,78 @@ describe('the demo in a browser', () => {
 		expect(subtitle).toMatch(/Accounts by CRM ID/);
 	});
 
+	it("the newer trigger modes: New Files (start point, pattern, sub-folders) and the event trigger (queue, fallback listing), and the single file's re-read interval", async () => {
+		const credentials = {
+			s3InboundAwsApi: { id: demo.credentials.s3, name: 'Demo bucket (moto)' },
+		};
+		const trigger = (
+			name: string,
+			type: string,
+			typeVersion: number,
+			parameters: object,
+			x: number,
+		) => ({
+			id: `${type}-${x}`,
+			name,
+			type: `n8n-nodes-s3-inbound.${type}`,
+			typeVersion,
+			position: [x, 0],
+			parameters,
+			credentials,
+		});
+		const created = await demo.n8n.api('POST', '/workflows', {
+			name: 'Trigger modes (browser test)',
+			nodes: [
+				trigger(
+					'New Files Trigger',
+					's3CsvInboundTrigger',
+					2,
+					{ mode: 'newFiles', bucket: demo.bucket, folder: 'incoming' },
+					0,
+				),
+				trigger(
+					'Event Trigger',
+					's3CsvInboundEventTrigger',
+					1,
+					{
+						queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/s3-imports',
+						mode: 'newFiles',
+						bucket: demo.bucket,
+					},
+					300,
+				),
+				trigger(
+					'Hourly Trigger',
+					's3CsvInboundTrigger',
+					2,
+					{ mode: 'singleFile', bucket: demo.bucket, fileKey: 'a.csv' },
+					600,
+				),
+			],
+			connections: {},
+			settings: { executionOrder: 'v1' },
+		});
+		await openWorkflow(created.id, 'trigger-modes-workflow.png');
+		const canvas = (await page.locator('[data-test-id="canvas-node"]').allInnerTexts()).join('\n');
+		expect(canvas).toMatch(/New files/);
+		const newFiles = await openNode('New Files Trigger', 'trigger-new-files.png');
+		for (const label of [
+			/Folder/,
+			/File Pattern/,
+			/Include Sub-Folders/,
+			/Start From/,
+			/Poll Times/,
+		])
+			expect(newFiles).toMatch(label);
+		expect(newFiles).not.toMatch(/Marker Name|File Path/);
+		const events = await openNode('Event Trigger', 'event-trigger.png');
+		for (const label of [/Queue URL/, /List Every \(Minutes\)/, /Start From/, /s3:ObjectCreated/])
+			expect(events).toMatch(label);
+		expect(events).not.toMatch(/Poll Times|Check Every|Import at Every Poll/);
+		const hourly = await openNode('Hourly Trigger', 'trigger-re-read.png');
+		expect(hourly).toMatch(/Re-Read Unchanged File Every \(Minutes\)/);
+	});
+
 	it('both credentials open, with their fields', async () => {
 		for (const [id, file, expected] of [
 			[demo.credentials.s3, 'credential-s3.png', /Access Key ID/],

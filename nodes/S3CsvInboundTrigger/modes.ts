@@ -1,0 +1,81 @@
+import type { IDataObject, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
+
+import type { NotifiedObject } from '../../lib/trigger/events';
+import {
+	concernsMarkerFolders,
+	concernsSingleFile,
+	handNewFileEvents,
+	runMarkerFolders,
+	runNewFiles,
+	runSingleFile,
+	type Common,
+	type PollResult,
+} from '../../lib/trigger/poll';
+import { newFilesSettings } from './description';
+
+export type TriggerMode = 'singleFile' | 'markerFolders' | 'newFiles';
+
+/**
+ * What a mode does, read from the node's parameters once: the check that a poll (or the event
+ * trigger's fallback listing) runs, and what it does with objects named by event notifications.
+ * Shared by the S3 CSV Inbound Trigger and the S3 CSV Inbound Event Trigger.
+ */
+export interface ModeChecks {
+	mode: TriggerMode;
+	check(common: Common): Promise<PollResult>;
+	/** The runs (each a list of items) to start for objects named by events; checks the mode where they concern it. */
+	onEvents(common: Common, notified: NotifiedObject[]): Promise<PollResult[]>;
+}
+
+export function modeChecks(
+	context: IPollFunctions | ITriggerFunctions,
+	options: IDataObject,
+	settings: { reReadEvery: boolean; budgetMs: number },
+): ModeChecks {
+	const mode = context.getNodeParameter('mode') as TriggerMode;
+	if (mode === 'newFiles') {
+		const newFiles = newFilesSettings(context, options);
+		return {
+			mode,
+			check: async (common) => await runNewFiles({ ...common, ...newFiles }),
+			onEvents: async (common, notified) =>
+				(await handNewFileEvents({ ...common, ...newFiles }, notified)).map((items) => ({ items })),
+		};
+	}
+	if (mode === 'singleFile') {
+		const single = {
+			bucket: context.getNodeParameter('bucket') as string,
+			key: context.getNodeParameter('fileKey') as string,
+			importEveryCheck: context.getNodeParameter('importEveryCheck', false) as boolean,
+			reReadEveryMs: settings.reReadEvery
+				? Number(context.getNodeParameter('reReadMinutes', 0)) * 60_000
+				: 0,
+			downstream: context.getChildNodes(context.getNode().name, { includeNodeParameters: true }),
+			ownParameters: context.getNode().parameters,
+		};
+		const check = async (common: Common) => await runSingleFile({ ...common, ...single });
+		return {
+			mode,
+			check,
+			onEvents: async (common, notified) =>
+				notified.some((n) => concernsSingleFile(single, n)) ? [await check(common)] : [],
+		};
+	}
+	const marker = {
+		bucketPath: context.getNodeParameter('bucketPath') as string,
+		baseFolder: context.getNodeParameter('baseFolder', '') as string,
+		markerName: (context.getNodeParameter('markerName', '_SUCCESS') as string) || '_SUCCESS',
+		patterns: String(context.getNodeParameter('filePattern', '*.csv.gz, *.csv')).split(','),
+		leaseMs: Number(options.leaseMinutes ?? 60) * 60_000,
+		maxFolders: Number(options.maxFolders ?? 10),
+		maxFilesPerRun: Number(options.maxFilesPerRun ?? 5),
+		budgetMs: settings.budgetMs,
+	};
+	const check = async (common: Common) => await runMarkerFolders({ ...common, ...marker });
+	return {
+		mode,
+		check,
+		onEvents: async (common, notified) =>
+			notified.some((n) => concernsMarkerFolders(marker, n)) ? [await check(common)] : [],
+	};
+}
