@@ -9,16 +9,14 @@ import {
 	type ITriggerResponse,
 } from 'n8n-workflow';
 
-import type { CsvEncoding } from '../../lib/csv/reader';
 import { redact } from '../../lib/redact';
-import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
-import { S3Store } from '../../lib/s3/store';
 import { checkQueueUrl, EventQueue, sqsClientFor } from '../../lib/sqs/queue';
 import { startEventLoop } from '../../lib/trigger/eventLoop';
 import { withRetrySchedule, type Common, type TriggerState } from '../../lib/trigger/poll';
 import { triggerProperties } from '../S3CsvInboundTrigger/description';
-import { modeChecks } from '../S3CsvInboundTrigger/modes';
+import { modeChecks, readSettings } from '../S3CsvInboundTrigger/modes';
 import { testS3InboundCredential } from '../shared/credentialTest';
+import { s3Access } from '../shared/s3';
 
 /** The polling trigger's own schedule parameters (version 1's Check Every, Poll Times notices) have no place here. */
 const POLL_ONLY = new Set([
@@ -107,8 +105,7 @@ export class S3CsvInboundEventTrigger implements INodeType {
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
 		const options = this.getNodeParameter('options', {}) as IDataObject;
-		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
-		const secrets = secretsOf(settings);
+		const { settings, secrets, storeFor } = s3Access(await this.getCredentials('s3InboundAwsApi'));
 		const manual = this.getMode() === 'manual';
 		const node = this.getNode();
 		const nodeError = (error: unknown) => {
@@ -126,18 +123,10 @@ export class S3CsvInboundEventTrigger implements INodeType {
 			manual,
 			state,
 			now: Date.now(),
-			read: {
-				csv: {
-					delimiter: (options.delimiter as string) || ',',
-					encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
-					maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
-					allowBareQuotes: options.allowBareQuotes === true,
-				},
-				sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,
-			},
+			read: readSettings(options, manual),
 			reportFaultAfter: Number(options.reportFaultAfter ?? 3),
 			warn,
-			storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket),
+			storeFor,
 		});
 		const emit = (items: Array<Record<string, unknown>>) =>
 			this.emit([items.map((json) => ({ json: json as IDataObject }))]);

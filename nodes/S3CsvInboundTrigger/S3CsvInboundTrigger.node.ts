@@ -8,18 +8,16 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import type { CsvEncoding } from '../../lib/csv/reader';
 import { redact } from '../../lib/redact';
-import { s3ClientFor, secretsOf, settingsFromCredential } from '../../lib/s3/connection';
-import { S3Store } from '../../lib/s3/store';
 import {
 	firstPollOfActivation,
 	withRetrySchedule,
 	type TriggerState,
 } from '../../lib/trigger/poll';
 import { testS3InboundCredential } from '../shared/credentialTest';
+import { s3Access } from '../shared/s3';
 import { triggerProperties } from './description';
-import { modeChecks } from './modes';
+import { modeChecks, readSettings } from './modes';
 
 export class S3CsvInboundTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -49,8 +47,7 @@ export class S3CsvInboundTrigger implements INodeType {
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const options = this.getNodeParameter('options', {}) as IDataObject;
-		const settings = settingsFromCredential(await this.getCredentials('s3InboundAwsApi'));
-		const secrets = secretsOf(settings);
+		const { secrets, storeFor } = s3Access(await this.getCredentials('s3InboundAwsApi'));
 		const manual = this.getMode() === 'manual';
 		// A test run reads a sample and leaves the state alone.
 		const state = (manual ? {} : this.getWorkflowStaticData('node')) as TriggerState;
@@ -58,15 +55,7 @@ export class S3CsvInboundTrigger implements INodeType {
 		const intervalMs = everyPoll
 			? 0
 			: Math.max(0, Number(this.getNodeParameter('intervalMinutes', 15))) * 60_000;
-		const read = {
-			csv: {
-				delimiter: (options.delimiter as string) || ',',
-				encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
-				maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
-				allowBareQuotes: options.allowBareQuotes === true,
-			},
-			sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,
-		};
+		const read = readSettings(options, manual);
 		const logger = this.logger;
 		try {
 			const warn = (message: string) =>
@@ -83,7 +72,7 @@ export class S3CsvInboundTrigger implements INodeType {
 				// (Version 2 checks at every poll, the activation poll included.)
 				activated: !manual && !everyPoll && firstPollOfActivation(state),
 				warn,
-				storeFor: (bucket: string) => new S3Store(s3ClientFor(settings), bucket),
+				storeFor,
 			};
 			const checks = modeChecks(this, options, {
 				reReadEvery: everyPoll,

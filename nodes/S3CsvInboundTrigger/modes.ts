@@ -1,5 +1,6 @@
 import type { IDataObject, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 
+import type { CsvEncoding } from '../../lib/csv/reader';
 import type { NotifiedObject } from '../../lib/trigger/events';
 import {
 	concernsMarkerFolders,
@@ -10,10 +11,24 @@ import {
 	runSingleFile,
 	type Common,
 	type PollResult,
+	type ReadSettings,
 } from '../../lib/trigger/poll';
 import { newFilesSettings } from './description';
 
 export type TriggerMode = 'singleFile' | 'markerFolders' | 'newFiles';
+
+/** How the files a trigger hands on are read (its CSV options), and a test run's sample size. */
+export function readSettings(options: IDataObject, manual: boolean): ReadSettings {
+	return {
+		csv: {
+			delimiter: (options.delimiter as string) || ',',
+			encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
+			maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+			allowBareQuotes: options.allowBareQuotes === true,
+		},
+		sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,
+	};
+}
 
 /**
  * What a mode does, read from the node's parameters once: the check that a poll (or the event
