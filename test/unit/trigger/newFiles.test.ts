@@ -126,28 +126,25 @@ describe('New Files: what is handed on (decision table)', () => {
 		expect(plan([object('in/a', 10), object('in/b', 50)], events.state).hand).toEqual([]);
 	});
 
-	it('state stays bounded with 100,000 objects under the folder (and the plan is quick)', () => {
-		// 100,000 objects uploaded within a day: a backlog drained 10,000 per run, then steady state.
+	it('state stays bounded with 100,000 objects under the folder', () => {
+		// 100,000 objects uploaded within a day: a backlog drained 25,000 per run, then steady state.
+		// (What a plan costs per poll is measured by the bench, not here: tests are not timed.)
 		const listing = Array.from({ length: 100_000 }, (_, i) =>
 			object(`in/part-${String(i).padStart(6, '0')}.csv`, Math.floor(i / 2)),
 		);
 		let state: NewFilesState | undefined;
 		let handed = 0;
-		const started = Date.now();
-		for (let run = 0; run < 10; run++) {
-			const p = plan(listing, state, 10_000);
+		for (let run = 0; run < 4; run++) {
+			const p = plan(listing, state, 25_000);
 			handed += p.hand.length;
 			state = p.state;
 			expect(decodeRecent(state.recent).size).toBeLessThanOrEqual(RECENT_LIMIT + 2);
 		}
-		const perPoll = (Date.now() - started) / 10;
 		expect(handed).toBe(100_000);
-		expect(plan(listing, state, 10_000).hand).toEqual([]);
+		expect(plan(listing, state, 25_000).hand).toEqual([]);
 		const bytes = JSON.stringify(state).length;
 		// ~10,000 digests of 11 characters, grouped by second: ~145 KB, whatever the folder holds.
 		expect(bytes).toBeLessThan(160_000);
-		console.log(`New Files plan over 100,000 listed objects: ${perPoll.toFixed(0)} ms per poll`);
-		expect(perPoll).toBeLessThan(2000);
 		// One new file among the 100,000 is found.
 		const next = plan([...listing, object('in/new.csv', 50_000)], state, 1000);
 		expect(next.hand.map((o) => o.key)).toEqual(['in/new.csv']);
