@@ -160,12 +160,58 @@ class TestCredentialsHelper extends ICredentialsHelper {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TestCredentials = Record<string, any>;
 
+/** Sub-workflows by id, for n8n's Execute Sub-workflow node (see `registerSubWorkflow`). */
+const subWorkflows = new Map<string, WorkflowSpec>();
+/** Every sub-execution run in this process, in order, with the workflow it ran. */
+export const subExecutions: Array<{ workflowId: string; run: IRun }> = [];
+
+/** Makes a workflow callable by n8n's Execute Sub-workflow node (source: database, by id). */
+export function registerSubWorkflow(id: string, spec: WorkflowSpec): void {
+	subWorkflows.set(id, spec);
+}
+
+/**
+ * What n8n's server does for an Execute Sub-workflow node (WorkflowExecuteAdditionalData's
+ * executeWorkflow): runs the sub-workflow from its trigger with the items given, in the same
+ * process, to the end, and answers with the last node's output; a failed sub-execution is an error.
+ */
+async function executeSubWorkflow(
+	credentials: TestCredentials,
+	workflowInfo: { id?: string },
+	_additionalData: IWorkflowExecuteAdditionalData,
+	options: { inputData?: INodeExecutionData[] },
+): Promise<{ executionId: string; data: Array<INodeExecutionData[] | null> }> {
+	const spec = workflowInfo.id ? subWorkflows.get(workflowInfo.id) : undefined;
+	if (!spec) throw new Error(`No sub-workflow with id ${workflowInfo.id ?? '?'}`);
+	const workflow = new Workflow({
+		id: workflowInfo.id,
+		name: `sub-workflow ${workflowInfo.id}`,
+		nodes: spec.nodes,
+		connections: spec.connections,
+		active: false,
+		nodeTypes,
+		staticData: {},
+		settings: { executionOrder: 'v1' },
+	});
+	const start = spec.nodes.find((n) => n.type === 'n8n-nodes-base.executeWorkflowTrigger');
+	if (!start) throw new Error('The sub-workflow has no When Executed by Another Workflow node');
+	const run = await execute(workflow, start.name, [options.inputData ?? []], credentials);
+	subExecutions.push({ workflowId: workflowInfo.id!, run });
+	const error = run.data.resultData.error;
+	if (error) throw new Error(error.message);
+	const last = run.data.resultData.lastNodeExecuted;
+	const task = last ? run.data.resultData.runData[last]?.at(-1) : undefined;
+	return { executionId: `sub-${subExecutions.length}`, data: task?.data?.main ?? [] };
+}
+
 export function additionalDataFor(credentials: TestCredentials): IWorkflowExecuteAdditionalData {
 	return {
 		credentialsHelper: new TestCredentialsHelper(credentials),
-		executeWorkflow: async () => {
-			throw new Error('not used');
-		},
+		executeWorkflow: async (
+			workflowInfo: { id?: string },
+			additionalData: IWorkflowExecuteAdditionalData,
+			options: { inputData?: INodeExecutionData[] },
+		) => await executeSubWorkflow(credentials, workflowInfo, additionalData, options),
 		getRunExecutionData: async () => undefined,
 		getRuntimeCredential: async () => undefined,
 		currentNodeExecutionIndex: 0,
