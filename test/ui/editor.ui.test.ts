@@ -134,7 +134,12 @@ async function openNode(
 	await panel.waitFor({ timeout: 30_000 });
 	await panelSettled(panel);
 	await page.screenshot({ path: join(ARTIFACTS, screenshot) });
-	const text = await panel.innerText();
+	// What a user reads there: the visible text, and the values shown in inputs and selects (an
+	// option's name, such as an Operation, is an input's value, not text).
+	const values = await panel
+		.locator('input, textarea')
+		.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value).filter(Boolean));
+	const text = `${await panel.innerText()}\n${values.join('\n')}`;
 	if (before) await before(panel);
 	await closePanel(panel);
 	return text;
