@@ -138,7 +138,9 @@ async function openNode(
 	// option's name, such as an Operation, is an input's value, not text).
 	const values = await panel
 		.locator('input, textarea')
-		.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value).filter(Boolean));
+		.evaluateAll((els) =>
+			els.map((e) => (e as unknown as { value?: string }).value).filter(Boolean),
+		);
 	const text = `${await panel.innerText()}\n${values.join('\n')}`;
 	if (before) await before(panel);
 	await closePanel(panel);
