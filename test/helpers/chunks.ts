@@ -1,0 +1,20 @@
+import { Readable } from 'node:stream';
+
+/**
+ * How the reader's tests cut a file: whole, and in 1-byte and 7-byte chunks (so that a chunk ends
+ * inside quotes, between a CR and its LF, and inside a UTF-8 character).
+ */
+export const CHUNKINGS = [
+	['whole', 0],
+	['1-byte chunks', 1],
+	['7-byte chunks', 7],
+] as const;
+
+/** The bytes as a stream of chunks of `size` bytes (0: one chunk). */
+export function inChunks(bytes: Buffer | string, size: number): Readable {
+	const buffer = Buffer.from(bytes);
+	if (size === 0) return Readable.from([buffer]);
+	const chunks: Buffer[] = [];
+	for (let at = 0; at < buffer.length; at += size) chunks.push(buffer.subarray(at, at + size));
+	return Readable.from(chunks);
+}
