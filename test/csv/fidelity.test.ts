@@ -159,7 +159,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 				const bad = Buffer.from(gz);
 				bad[at] ^= 0x01;
 				const result = await mapCsvFile(
-					async () => await decodeGzipIfNeeded(inChunks(bad, size)),
+					async () => await decodeGzipIfNeeded(inChunks(bad, size, 1024)),
 					{ bucket: '', key: 'users.csv.gz', etag: '', size: bad.length },
 					{
 						mapping,
@@ -215,6 +215,58 @@ describe('matching keys', () => {
 	it('Name <email@host> matches by its address', () => {
 		expect(domainKey('Jane Doe <jane@Acme.com>')).toEqual({ key: 'acme.com' });
 		expect(emailKey('"Doe, Jane" <Jane@Acme.com>')).toEqual({ key: 'jane@acme.com' });
+	});
+});
+
+describe('numbers', () => {
+	const toNumber = new FieldMapping([{ target: 'n', type: 'number' }], {
+		mode: 'lenient',
+		dateFormat: 'yyyy-MM-dd',
+		maxRows: 1,
+		requiredColumns: [],
+		maxReasons: 1,
+	}).fields[0].convert;
+	/** What the number type accepted before it was read character by character. */
+	const before = (text: string) => {
+		const t = text.trim();
+		return /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t) ? Number(t) : 'invalid';
+	};
+
+	it('are read as Number() reads them, on generated texts', () => {
+		let seed = 3;
+		const random = () => {
+			seed = (seed * 1103515245 + 12345) % 2147483648;
+			return seed / 2147483648;
+		};
+		const PIECES = ['0', '1', '7', '9', '.', '-', '+', 'e', 'E', ' ', ',', 'x', '00', '123456789'];
+		const texts = [
+			'0.1',
+			'-0',
+			'1.',
+			'.5',
+			'+.5',
+			'1e5',
+			'1e-7',
+			'12345678901234567',
+			'0.3',
+			'9007199254740993',
+		];
+		for (let n = 0; n < 20_000; n++)
+			texts.push(
+				Array.from(
+					{ length: 1 + Math.floor(random() * 8) },
+					() => PIECES[Math.floor(random() * PIECES.length)],
+				).join(''),
+			);
+		for (let n = 0; n < 2000; n++)
+			texts.push((random() * 10 ** Math.floor(random() * 12)).toFixed(Math.floor(random() * 6)));
+		for (const text of texts) {
+			const value = toNumber(text);
+			expect({ text, value: typeof value === 'number' ? value : 'invalid' }).toEqual({
+				text,
+				value: before(text),
+			});
+		}
 	});
 });
 
