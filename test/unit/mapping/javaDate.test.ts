@@ -99,7 +99,7 @@ describe('fixed-width patterns read fast, as the general parser reads them', () 
 		const fast = compileDatePattern(pattern);
 		const general = compileDatePattern(pattern, { fixedWidth: false });
 		let valid = 0;
-		for (let n = 0; n < 3000; n++) {
+		for (let n = 0; n < 2000; n++) {
 			const t = text(pattern);
 			const expected = general.parse(t);
 			expect({ t, date: fast.date(t), dateTime: fast.dateTime(t) }).toEqual({
@@ -110,6 +110,6 @@ describe('fixed-width patterns read fast, as the general parser reads them', () 
 			if (expected) valid++;
 		}
 		expect(fast.fixedWidth).toBe(true);
-		expect(valid).toBeGreaterThan(30);
+		expect(valid).toBeGreaterThan(20);
 	});
 });
