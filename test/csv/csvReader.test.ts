@@ -147,6 +147,17 @@ describe.each(CHUNKINGS)('CSV reader guarantees, the file %s', (_cut, size) => {
 		expect(await failure(text, options)).toEqual({ code, line });
 	});
 
+	it('reads another one-character delimiter (tab), and refuses a longer one', async () => {
+		expect(await values('a\tb\n1\t"x\ty"\n', { delimiter: '\t' })).toEqual([
+			['a', 'b'],
+			['1', 'x\ty'],
+		]);
+		expect(await failure('a;;b\n1;;2\n', { delimiter: ';;' })).toEqual({
+			code: 'BAD_DELIMITER',
+			line: undefined,
+		});
+	});
+
 	it('reads multi-byte characters, whatever chunk they are cut in', async () => {
 		expect(await values('name,sign\nJosé,€\nZoë,😀\n')).toEqual([
 			['name', 'sign'],
