@@ -150,6 +150,63 @@ interface CompiledField extends FieldDefinition {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** Exact powers of ten (up to 10^22 a double holds them exactly). */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A number as `NUMBER` says (digits with an optional sign, '.' decimal point and exponent), read
+ * character by character: no regular expression, no trimmed copy. Up to 15 digits and 22 decimals
+ * without exponent, the value is its digits divided by a power of ten, both exact, so the division
+ * rounds as `Number()` does (Clinger's fast path); anything else goes to `Number()`.
+ */
+function toNumber(text: string): number | typeof INVALID {
+	const n = text.length;
+	let i = 0;
+	let c = text.charCodeAt(0);
+	let negative = false;
+	if (c === 43 || c === 45) {
+		// + -
+		negative = c === 45;
+		c = text.charCodeAt(++i);
+	}
+	let digits = 0;
+	let mantissa = 0;
+	while (c >= 48 && c <= 57) {
+		mantissa = mantissa * 10 + (c - 48);
+		digits++;
+		c = text.charCodeAt(++i);
+	}
+	let decimals = 0;
+	if (c === 46) {
+		// .
+		c = text.charCodeAt(++i);
+		while (c >= 48 && c <= 57) {
+			mantissa = mantissa * 10 + (c - 48);
+			digits++;
+			decimals++;
+			c = text.charCodeAt(++i);
+		}
+	}
+	if (digits > 0 && i === n) {
+		if (digits <= 15 && decimals <= 22) {
+			const value = mantissa / POWERS_OF_TEN[decimals];
+			return negative ? -value : value;
+		}
+		return Number(text);
+	}
+	if (digits > 0 && (c === 101 || c === 69)) {
+		// e E
+		c = text.charCodeAt(++i);
+		if (c === 43 || c === 45) c = text.charCodeAt(++i);
+		const from = i;
+		while (c >= 48 && c <= 57) c = text.charCodeAt(++i);
+		if (i > from && i === n) return Number(text);
+	}
+	// Spaces around the number, or not a number.
+	const t = text.trim();
+	return t !== text && NUMBER.test(t) ? Number(t) : INVALID;
+}
+
 export interface MappingProblem {
 	row?: number;
 	column?: string;
@@ -213,10 +270,7 @@ export class FieldMapping {
 					};
 					break;
 				case 'number':
-					convert = (text) => {
-						const t = text.trim();
-						return NUMBER.test(t) ? Number(t) : INVALID;
-					};
+					convert = toNumber;
 					reason = (text) =>
 						`'${text}' is not a number (expected number: digits with an optional '.' decimal point, no thousands separators)`;
 					break;
@@ -233,8 +287,8 @@ export class FieldMapping {
 				case 'datetime': {
 					const pattern = d.dateFormat || options.dateFormat;
 					const compiled = patternFor(pattern);
-					const key = d.type === 'date' ? 'date' : 'dateTime';
-					convert = (text) => compiled.parse(text)?.[key] ?? INVALID;
+					const read = d.type === 'date' ? compiled.date : compiled.dateTime;
+					convert = (text) => read(text) ?? INVALID;
 					reason = (text) =>
 						`'${text}' is not a ${d.type} in the format ${pattern} (expected ${d.type})`;
 					break;
@@ -285,22 +339,26 @@ export class FieldMapping {
 		row: number,
 		fields: Record<string, unknown> = {},
 	): MappingProblem[] | undefined {
-		this.inOrder ??= Int32Array.from(this.fields.keys());
-		return this.mapValues(
-			this.fields.map((f) => record[f.source]),
-			this.inOrder,
-			row,
-			fields,
-		);
+		let problems: MappingProblem[] | undefined;
+		const list = this.fields;
+		for (let i = 0; i < list.length; i++)
+			problems = this.mapOne(list[i], record[list[i].source], row, fields, problems);
+		return problems;
 	}
-
-	private inOrder?: Int32Array;
 
 	/** Each field's column position in a file's header (-1 when the column is absent). */
 	columnIndexes(header: readonly string[]): Int32Array {
 		const position = new Map(header.map((name, i) => [name, i]));
 		return Int32Array.from(this.fields.map((f) => position.get(f.source) ?? -1));
 	}
+
+	/** The file's columns as `mapValues` reads them: compiled once per file (per `columnIndexes`). */
+	private file?: {
+		indexes: Int32Array;
+		targets: string[];
+		converts: Array<(text: string) => unknown>;
+		required: Uint8Array;
+	};
 
 	/**
 	 * `mapRow` for a row read as values: field i's text is `values[indexes[i]]` (see
@@ -312,32 +370,71 @@ export class FieldMapping {
 		row: number,
 		fields: Record<string, unknown> = {},
 	): MappingProblem[] | undefined {
+		let file = this.file;
+		if (file === undefined || file.indexes !== indexes)
+			file = this.file = {
+				indexes,
+				targets: this.fields.map((f) => f.target),
+				converts: this.fields.map((f) => f.convert),
+				required: Uint8Array.from(this.fields.map((f) => (f.required ? 1 : 0))),
+			};
+		const { targets, converts, required } = file;
 		let problems: MappingProblem[] | undefined;
-		const list = this.fields;
-		for (let i = 0; i < list.length; i++) {
-			const f = list[i];
+		for (let i = 0; i < indexes.length; i++) {
 			const at = indexes[i];
 			const raw = at === -1 ? undefined : values[at];
-			if (raw === undefined || raw === null || raw === '') {
-				if (f.required)
-					(problems ??= []).push({
-						row,
-						column: f.source,
-						reason: `Row ${row}, column '${f.source}': a value is required`,
-					});
-				else fields[f.target] = null;
-				continue;
-			}
-			const text = typeof raw === 'string' ? raw : String(raw);
-			const value = f.convert(text);
-			if (value === INVALID)
-				(problems ??= []).push({
-					row,
-					column: f.source,
-					reason: `Row ${row}, column '${f.source}': ${f.reason(text)}`,
-				});
-			else fields[f.target] = value;
+			if (typeof raw === 'string' && raw !== '') {
+				const value = converts[i](raw);
+				if (value !== INVALID) fields[targets[i]] = value;
+				else problems = this.problem(this.fields[i], raw, row, problems);
+			} else if (raw === undefined || raw === null || raw === '') {
+				if (required[i] === 1) problems = this.missing(this.fields[i], row, problems);
+				else fields[targets[i]] = null;
+			} else problems = this.mapOne(this.fields[i], raw, row, fields, problems);
 		}
+		return problems;
+	}
+
+	/** One field's value into `fields`, or its problem. */
+	private mapOne(
+		f: CompiledField,
+		raw: unknown,
+		row: number,
+		fields: Record<string, unknown>,
+		problems: MappingProblem[] | undefined,
+	): MappingProblem[] | undefined {
+		if (raw === undefined || raw === null || raw === '') {
+			if (f.required) return this.missing(f, row, problems);
+			fields[f.target] = null;
+			return problems;
+		}
+		const text = typeof raw === 'string' ? raw : String(raw);
+		const value = f.convert(text);
+		if (value === INVALID) return this.problem(f, text, row, problems);
+		fields[f.target] = value;
+		return problems;
+	}
+
+	private missing(f: CompiledField, row: number, problems: MappingProblem[] | undefined) {
+		(problems ??= []).push({
+			row,
+			column: f.source,
+			reason: `Row ${row}, column '${f.source}': a value is required`,
+		});
+		return problems;
+	}
+
+	private problem(
+		f: CompiledField,
+		text: string,
+		row: number,
+		problems: MappingProblem[] | undefined,
+	) {
+		(problems ??= []).push({
+			row,
+			column: f.source,
+			reason: `Row ${row}, column '${f.source}': ${f.reason(text)}`,
+		});
 		return problems;
 	}
 }

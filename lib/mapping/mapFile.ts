@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 
-import { CsvReadError, readCsvValues, unclosedQuoteLine } from '../csv/reader';
+import { CsvReadError, readCsvValues } from '../csv/reader';
 import type { FileReadSettings, ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import { ReasonList, type FieldMapping } from './fields';
@@ -70,17 +70,6 @@ export async function mapCsvFile(
 				const gzipProblem = await gzipFailure(await open());
 				if (gzipProblem) return unreadable(file, gzipProblem, options);
 			}
-			// csv-parse names the end of the file for a quote never closed: find where it opened.
-			if (mapped.unreadableCode === 'UNTERMINATED_QUOTE') {
-				const quoteLine = await unclosedQuoteLine((await open()).body, options.csv);
-				if (quoteLine !== undefined) {
-					return unreadable(
-						file,
-						`line ${quoteLine}: a quote opened in the row that starts on this line is never closed (the file ends at line ${mapped.unreadableLine ?? '?'}); close the quote or escape it as ""`,
-						options,
-					);
-				}
-			}
 			return mapped;
 		} catch (error) {
 			if (error instanceof S3InboundError && !error.transient) {
@@ -124,6 +113,13 @@ function unreadable(
 	const rejected =
 		options.mapping.options.mode === 'strict' ? [rejectedFileJson(read, reasons, 0)] : [];
 	return { file: read, valid: [], rejected, unreadable: reason };
+}
+
+/** The reader's words; for a quote never closed, where it opened and where the file ends. */
+function csvProblem(error: CsvReadError): string {
+	return error.code === 'UNTERMINATED_QUOTE'
+		? `line ${error.line}: a quote opened in the row that starts on this line is never closed (the file ends at line ${error.endLine}); close the quote or escape it as ""`
+		: error.message;
 }
 
 async function mapOnce(
@@ -185,7 +181,7 @@ async function mapOnce(
 	} catch (error) {
 		if (error instanceof CsvReadError)
 			return {
-				...unreadable(source, error.message, options, file.header),
+				...unreadable(source, csvProblem(error), options, file.header),
 				unreadableCode: error.code,
 				unreadableLine: error.line,
 			};

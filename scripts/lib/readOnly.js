@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Child process for the benchmark: streams one object from S3 through the reading layer
- * (gunzip, UTF-8 check, csv-parse, row objects), keeps nothing, and prints its own peak RSS.
+ * (gunzip, decoding, parsing, row objects), keeps nothing, and prints its own peak RSS.
  * Usage: node scripts/lib/readOnly.js <endpoint> <bucket> <key>
  */
 const { S3Client } = require('@aws-sdk/client-s3');
