@@ -41,8 +41,8 @@ export interface FileReadSettings {
 	encoding: CsvEncoding;
 	/** Accept quotes inside unquoted fields (csv-parse's relaxed quotes). */
 	allowBareQuotes?: boolean;
-	/** More rows than this is an error: it protects the n8n process's memory. */
-	maxRows: number;
+	/** A file with more rows is refused when it is read (whatever the mode): it protects n8n's memory. */
+	rowLimit: number;
 }
 
 /** One file. Shared by all rows of the file, so it costs memory once. */

@@ -117,12 +117,12 @@ async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 			}
 			return lines - 1;
 		};
-		const csv = { delimiter: ',', encoding: 'utf-8', maxRows: 2_000_000 };
+		const csv = { delimiter: ',', encoding: 'utf-8', rowLimit: 2_000_000 };
 		const file = { bucket: 'bench', key, etag: head?.etag ?? '', size: head?.size ?? 0 };
 		const mapping = new FieldMapping(FIELDS, {
 			mode: 'strict',
 			dateFormat: 'yyyy-MM-dd',
-			maxRows: 1_000_000,
+			strictMaxRows: 1_000_000,
 			requiredColumns: ['id'],
 			maxReasons: 20,
 		});

@@ -22,8 +22,8 @@ export interface MapperOptions {
 	mode: 'strict' | 'lenient';
 	/** Used by date and datetime fields that have no format of their own. */
 	dateFormat: string;
-	/** Strict mode: at most this many rows per file. */
-	maxRows: number;
+	/** Strict mode: at most this many rows per file (PX's 350,000); more rejects the file. */
+	strictMaxRows: number;
 	/** Strict mode: fields that must be present as columns, `id` by default. */
 	requiredColumns: string[];
 	/** Extra spellings accepted for true and false, besides "true"/"false" in any case. */

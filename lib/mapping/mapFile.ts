@@ -145,7 +145,7 @@ async function mapOnce(
 			body,
 			csv,
 			(values, row) => {
-				if (row > csv.maxRows) {
+				if (row > csv.rowLimit) {
 					tooMany = true;
 					return false;
 				}
@@ -190,7 +190,7 @@ async function mapOnce(
 	if (tooMany) {
 		return unreadable(
 			source,
-			`the file has more than ${csv.maxRows} rows, the most one file may have; split it into several files`,
+			`the file has more than ${csv.rowLimit} rows, the most one file may have; split it into several files`,
 			options,
 			file.header,
 		);

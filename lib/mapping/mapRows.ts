@@ -81,7 +81,7 @@ export class StrictFileCheck {
 	/** Counts a row; false when it is past the row limit (then it is only counted, not mapped). */
 	next(): boolean {
 		this.rows++;
-		return this.rows <= this.mapping.options.maxRows;
+		return this.rows <= this.mapping.options.strictMaxRows;
 	}
 
 	/** A mapped row, or its problems (which reject the file and drop every row kept so far). */
@@ -106,9 +106,9 @@ export class StrictFileCheck {
 	):
 		| { passed: true; rows: Array<Record<string, unknown>>; sources: number[] }
 		| { passed: false; reasons: ReasonList } {
-		if (rowCount > this.mapping.options.maxRows) {
+		if (rowCount > this.mapping.options.strictMaxRows) {
 			this.reasons.add(
-				`Too many rows: the file has ${rowCount} rows; at most ${this.mapping.options.maxRows} are allowed per file`,
+				`Too many rows: the file has ${rowCount} rows; at most ${this.mapping.options.strictMaxRows} are allowed per file`,
 			);
 		}
 		if (this.reasons.count > 0) return { passed: false, reasons: this.reasons };

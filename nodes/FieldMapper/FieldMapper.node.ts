@@ -321,7 +321,7 @@ export class FieldMapper implements INodeType {
 				mode,
 				dateFormat:
 					(this.getNodeParameter('dateFormat', 0, 'yyyy-MM-dd') as string) || 'yyyy-MM-dd',
-				maxRows: Number(options.maxRows ?? 350_000),
+				strictMaxRows: Number(options.maxRows ?? 350_000),
 				requiredColumns: mode === 'strict' ? list(options.requiredColumns ?? 'id') : [],
 				trueValues: list(options.trueValues),
 				falseValues: list(options.falseValues),

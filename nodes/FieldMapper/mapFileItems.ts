@@ -68,7 +68,7 @@ export async function mapFileItems(
 	const binaryCsv: FileReadSettings = {
 		delimiter: (options.delimiter as string) || ',',
 		encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
-		maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+		rowLimit: Number(options.maxRowsPerFile ?? 1_000_000),
 		allowBareQuotes: options.allowBareQuotes === true,
 	};
 	const binaryProperty =
@@ -108,7 +108,7 @@ export async function mapFileItems(
 					{
 						mapping,
 						keepUnmapped,
-						csv: file.csv ?? binaryCsv,
+						csv: file.csv ? withRowLimit(file.csv) : binaryCsv,
 					},
 				);
 			} else {
@@ -197,4 +197,14 @@ export async function mapFileItems(
 		for (const json of result.rejected) rejected.push({ json: json as IDataObject, pairedItem });
 	}
 	return { valid, rejected, counts: { files, mappedRows, rejectedRows, rejectedFiles } };
+}
+
+/**
+ * A file item's read settings. Items made by an earlier version of the package (an execution
+ * queued or retried across an upgrade) name the row limit `maxRows`.
+ */
+function withRowLimit(csv: FileReadSettings): FileReadSettings {
+	if (csv.rowLimit !== undefined) return csv;
+	const earlier = (csv as { maxRows?: number }).maxRows;
+	return { ...csv, rowLimit: earlier ?? 1_000_000 };
 }

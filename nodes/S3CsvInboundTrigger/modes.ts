@@ -23,7 +23,7 @@ export function readSettings(options: IDataObject, manual: boolean): ReadSetting
 		csv: {
 			delimiter: (options.delimiter as string) || ',',
 			encoding: ((options.encoding as string) || 'utf-8') as CsvEncoding,
-			maxRows: Number(options.maxRowsPerFile ?? 1_000_000),
+			rowLimit: Number(options.maxRowsPerFile ?? 1_000_000),
 			allowBareQuotes: options.allowBareQuotes === true,
 		},
 		sampleRows: manual ? Number(options.sampleRows ?? 10) : undefined,

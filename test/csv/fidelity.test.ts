@@ -58,7 +58,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 			const mapping = new FieldMapping([{ target: 'a', type: 'string' }], {
 				mode: 'lenient',
 				dateFormat: 'yyyy-MM-dd',
-				maxRows: 350_000,
+				strictMaxRows: 350_000,
 				requiredColumns: [],
 				maxReasons: 5,
 				keepUnmapped: true,
@@ -69,7 +69,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 				{
 					mapping,
 					keepUnmapped: true,
-					csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 },
+					csv: { delimiter: ',', encoding: 'utf-8', rowLimit: 1_000_000 },
 				},
 			);
 			expect(result.unreadable).toMatch(
@@ -94,19 +94,19 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 			const mapping = new FieldMapping([{ target: 'id', type: 'string' }], {
 				mode: 'lenient',
 				dateFormat: 'yyyy-MM-dd',
-				maxRows: 350_000,
+				strictMaxRows: 350_000,
 				requiredColumns: [],
 				maxReasons: 5,
 			});
 			const open = async () => ({ body: inChunks('id\n1\n2\n3\n4\n', size), gzip: false });
 			const file = { bucket: '', key: 'rows.csv', etag: '', size: 0 };
-			const csv = { delimiter: ',', encoding: 'utf-8' as const, maxRows: 3 };
+			const csv = { delimiter: ',', encoding: 'utf-8' as const, rowLimit: 3 };
 			const result = await mapCsvFile(open, file, { mapping, keepUnmapped: false, csv });
 			expect(result.unreadable).toBe(
 				'the file has more than 3 rows, the most one file may have; split it into several files',
 			);
 			expect(result.valid).toEqual([]);
-			const four = { ...csv, maxRows: 4 };
+			const four = { ...csv, rowLimit: 4 };
 			expect(
 				(await mapCsvFile(open, file, { mapping, keepUnmapped: false, csv: four })).valid,
 			).toHaveLength(4);
@@ -139,7 +139,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 			{
 				mode: 'strict',
 				dateFormat: 'yyyy-MM-dd',
-				maxRows: 350_000,
+				strictMaxRows: 350_000,
 				requiredColumns: ['id'],
 				maxReasons: 20,
 			},
@@ -164,7 +164,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 					{
 						mapping,
 						keepUnmapped: false,
-						csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 },
+						csv: { delimiter: ',', encoding: 'utf-8', rowLimit: 1_000_000 },
 					},
 				);
 				expect(result.unreadable).toMatch(/^the gzip data is corrupt or truncated/);
@@ -222,7 +222,7 @@ describe('numbers', () => {
 	const toNumber = new FieldMapping([{ target: 'n', type: 'number' }], {
 		mode: 'lenient',
 		dateFormat: 'yyyy-MM-dd',
-		maxRows: 1,
+		strictMaxRows: 1,
 		requiredColumns: [],
 		maxReasons: 1,
 	}).fields[0].convert;

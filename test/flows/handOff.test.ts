@@ -78,7 +78,7 @@ describe('the trigger hands on files, not rows', () => {
 		expect(metas[0].file.csv).toEqual({
 			delimiter: ',',
 			encoding: 'utf-8',
-			maxRows: 1_000_000,
+			rowLimit: 1_000_000,
 			allowBareQuotes: false,
 		});
 		// What the poll asked S3 for: listings and the batch journal's lookup, never a data file.
@@ -185,7 +185,7 @@ describe('strict mode decides per file by its identity, never by object identity
 			{
 				mode: 'strict',
 				dateFormat: 'yyyy-MM-dd',
-				maxRows: 10,
+				strictMaxRows: 10,
 				requiredColumns: ['id'],
 				maxReasons: 5,
 			},
@@ -283,13 +283,13 @@ describe('mapCsvFile (the core, no n8n)', () => {
 			{
 				mode,
 				dateFormat: 'yyyy-MM-dd',
-				maxRows,
+				strictMaxRows: maxRows,
 				requiredColumns: mode === 'strict' ? ['id'] : [],
 				maxReasons: 2,
 			},
 		);
 	const file = { bucket: '', key: 'f.csv', etag: '', size: 0 };
-	const csv = { delimiter: ',', encoding: 'utf-8' as const, maxRows: 1_000_000 };
+	const csv = { delimiter: ',', encoding: 'utf-8' as const, rowLimit: 1_000_000 };
 	const open = (text: string) => async () => ({
 		body: Readable.from([Buffer.from(text)]),
 		gzip: false,

@@ -245,7 +245,7 @@ describe('S3Store against moto', () => {
 		const mapping = new FieldMapping([{ target: 'id', type: 'string' }], {
 			mode: 'lenient',
 			dateFormat: 'yyyy-MM-dd',
-			maxRows: 350_000,
+			strictMaxRows: 350_000,
 			requiredColumns: [],
 			maxReasons: 5,
 			keepUnmapped: true,
@@ -257,7 +257,7 @@ describe('S3Store against moto', () => {
 			const capped = await mapCsvFile(
 				async () => await pooled.open('big.csv.gz'),
 				{ bucket, key: 'big.csv.gz', etag: '', size: 0 },
-				{ mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', maxRows: 100 } },
+				{ mapping, keepUnmapped: true, csv: { delimiter: ',', encoding: 'utf-8', rowLimit: 100 } },
 			);
 			expect(capped.unreadable).toMatch(/more than 100 rows/);
 			expect(await within('after a row cap', pooled.head('big.csv.gz'))).toBeDefined();
@@ -267,7 +267,7 @@ describe('S3Store against moto', () => {
 				{
 					mapping,
 					keepUnmapped: true,
-					csv: { delimiter: ',', encoding: 'utf-8', maxRows: 1_000_000 },
+					csv: { delimiter: ',', encoding: 'utf-8', rowLimit: 1_000_000 },
 				},
 			);
 			expect(ragged.unreadable).toMatch(/^line 3: /);

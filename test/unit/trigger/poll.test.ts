@@ -14,7 +14,7 @@ function options(state: TriggerState, o: Partial<Options> = {}): Options & { war
 		manual: false,
 		state,
 		now: T0,
-		read: { csv: { delimiter: ',', encoding: 'utf-8', maxRows: 10 } },
+		read: { csv: { delimiter: ',', encoding: 'utf-8', rowLimit: 10 } },
 		warn: (m) => warnings.push(m),
 		warnings,
 		...o,
