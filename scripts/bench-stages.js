@@ -73,7 +73,7 @@ async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 	const { readCsvValues } = dist('csv/reader');
 	const { FieldMapping } = dist('mapping/fields');
 	const { mapCsvFile } = dist('mapping/mapFile');
-	const { StrictFileCheck } = dist('mapping/mapRows');
+	const { modeMapping } = dist('mapping/modes');
 	const { indexDirectory, matchRows } = dist('matching/matcher');
 	const old = require('./lib/csvParseReader');
 
@@ -128,26 +128,21 @@ async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 		});
 		/** The Field Mapper's strict loop (as mapCsvFile runs it) over the old reader's rows. */
 		const oldMap = async () => {
-			const check = new StrictFileCheck(mapping);
-			/** @type {Int32Array} */
-			let indexes = new Int32Array(0);
+			const mode = modeMapping(mapping, false);
 			let n = 0;
 			await old.readCsvValues(
 				await gunzipped(),
 				csv,
 				(/** @type {string[]} */ values, /** @type {number} */ row) => {
 					n = row;
-					if (!check.next()) return;
-					const fields = {};
-					check.accept(fields, mapping.mapValues(values, indexes, row, fields), 0);
+					mode.row(values, row, 0);
 				},
 				(/** @type {string[]} */ header) => {
-					indexes = mapping.columnIndexes(header);
-					check.header(header);
+					mode.columns(header);
 				},
 			);
-			const outcome = check.finish(n);
-			return outcome.passed ? outcome.rows.length : -1;
+			const outcome = mode.finish(n);
+			return outcome.fileReasons ? -1 : outcome.valid.length;
 		};
 		const accounts = directory(100_000);
 		const matcherOptions = {

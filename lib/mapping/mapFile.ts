@@ -4,13 +4,8 @@ import { CsvReadError, readCsvValues } from '../csv/reader';
 import type { FileReadSettings, ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import { ReasonList, type FieldMapping } from './fields';
-import {
-	lenientRejectedJson,
-	mapLenientValues,
-	rejectedFileJson,
-	StrictFileCheck,
-	unmappedColumns,
-} from './mapRows';
+import { lenientRejectedJson, rejectedFileJson } from './mapRows';
+import { modeMapping } from './modes';
 
 export interface MappedFile {
 	/** The file as read: `rows` and `header` set. Every row of the file shares this object. */
@@ -128,15 +123,9 @@ async function mapOnce(
 	options: MapFileOptions,
 ): Promise<MappedFile> {
 	const { mapping, csv } = options;
-	const strict = mapping.options.mode === 'strict';
 	const file: ImportFile = { ...source };
 	delete file.error;
-	const check = strict ? new StrictFileCheck(mapping) : undefined;
-	const valid: Array<Record<string, unknown>> = [];
-	const validRows: number[] = [];
-	const rejected: Array<Record<string, unknown>> = [];
-	let indexes: Int32Array = new Int32Array(0);
-	let unmapped: Array<readonly [number, string]> = [];
+	const mode = modeMapping(mapping, options.keepUnmapped);
 	let headerRejected = false;
 	let tooMany = false;
 	let rows = 0;
@@ -150,32 +139,13 @@ async function mapOnce(
 					return false;
 				}
 				rows = row;
-				if (check) {
-					if (!check.next()) return true;
-					const fields: Record<string, unknown> = {};
-					check.accept(fields, mapping.mapValues(values, indexes, row, fields), 0);
-					return true;
-				}
-				const mapped = mapLenientValues(values, indexes, unmapped, row, mapping);
-				if (mapped.problems)
-					rejected.push(lenientRejectedJson(file, row, mapped.problems, {}, { file, row }));
-				else {
-					valid.push(mapped.fields);
-					validRows.push(row);
-				}
+				mode.row(values, row, 0);
 				return true;
 			},
 			(header) => {
 				file.header = header;
-				indexes = mapping.columnIndexes(header);
-				if (check) {
-					headerRejected = !check.header(header);
-					return !headerRejected;
-				}
-				unmapped = unmappedColumns(header, mapping, options.keepUnmapped).map(
-					(column) => [header.indexOf(column), column] as const,
-				);
-				return true;
+				headerRejected = !mode.columns(header);
+				return !headerRejected;
 			},
 		);
 	} catch (error) {
@@ -204,9 +174,16 @@ async function mapOnce(
 		);
 	}
 	file.rows = rows;
-	if (!check) return { file, valid, validRows, rejected };
-	const outcome = check.finish(rows);
-	if (!outcome.passed)
-		return { file, valid: [], rejected: [rejectedFileJson(file, outcome.reasons, rows)] };
-	return { file, valid: outcome.rows, rejected };
+	const outcome = mode.finish(rows);
+	if (outcome.fileReasons)
+		return { file, valid: [], rejected: [rejectedFileJson(file, outcome.fileReasons, rows)] };
+	const rejected = outcome.rejectedRows.map((r) =>
+		lenientRejectedJson(file, r.row, r.problems, {}, { file, row: r.row }),
+	);
+	return {
+		file,
+		valid: outcome.valid,
+		...(mapping.options.mode === 'lenient' ? { validRows: outcome.rows } : {}),
+		rejected,
+	};
 }
