@@ -71,6 +71,7 @@ async function stageBreakdown(rows = 350_000, repeat = 3) {
 async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 	const { S3Store } = dist('s3/store');
 	const { readCsvValues } = dist('csv/reader');
+	const { decodeGzipIfNeeded } = dist('csv/decompress');
 	const { FieldMapping } = dist('mapping/fields');
 	const { mapCsvFile } = dist('mapping/mapFile');
 	const { modeMapping } = dist('mapping/modes');
@@ -173,7 +174,11 @@ async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 				'readNew',
 				async () => {
 					let n = 0;
-					await readCsvValues((await store.open(key)).body, csv, () => void n++);
+					await readCsvValues(
+						(await decodeGzipIfNeeded((await store.open(key)).body)).body,
+						csv,
+						() => void n++,
+					);
 					return n;
 				},
 			],
@@ -181,7 +186,7 @@ async function stageBreakdownHere(rows = 350_000, repeat = 3) {
 			[
 				'mapNew',
 				async () => {
-					mapped = await mapCsvFile(async () => await store.open(key), file, {
+					mapped = await mapCsvFile(async () => (await store.open(key)).body, file, {
 						mapping,
 						keepUnmapped: false,
 						csv,

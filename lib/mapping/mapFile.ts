@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 
+import { decodeGzipIfNeeded } from '../csv/decompress';
 import { CsvReadError, readCsvValues } from '../csv/reader';
 import type { FileReadSettings, ImportFile } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
@@ -38,31 +39,29 @@ export interface RetryOptions {
 
 const DEFAULT_RETRY: RetryOptions = { attempts: 3, delayMs: 1000 };
 
-/** A file's decoded bytes, and whether they were gzip (see `decodeGzipIfNeeded`). */
-export interface OpenedFile {
-	body: Readable;
-	gzip: boolean;
-}
+/** A file's bytes as they are stored (plain or gzip: told from the bytes, not the name). */
+export type FileBytes = AsyncIterable<Buffer | Uint8Array>;
 
 /**
- * Reads one CSV file as a stream and maps its rows as they are parsed: no row is kept unmapped,
+ * Reads one CSV file (plain or gzip) as a stream and maps its rows as they are parsed: no row is kept unmapped,
  * and a file rejected in strict mode keeps none of its rows. `open` is called again when S3 fails
  * in passing, and the file is then read from its start (rows of the failed try are dropped).
  */
 export async function mapCsvFile(
-	open: () => Promise<OpenedFile>,
+	open: () => Promise<FileBytes>,
 	file: ImportFile,
 	options: MapFileOptions,
 	retry: RetryOptions = DEFAULT_RETRY,
 ): Promise<MappedFile> {
 	for (let attempt = 1; ; attempt++) {
 		try {
-			const opened = await open();
+			// Gzip is decoded here, in one step for every source (S3, n8n's binary data).
+			const opened = await decodeGzipIfNeeded(await open());
 			const mapped = await mapOnce(opened.body, file, options);
 			// A corrupt gzip stream usually decodes to garbage before zlib notices (at the latest at
 			// its checksum, at the end): the CSV error it caused is not the file's real problem.
 			if (mapped.unreadable !== undefined && opened.gzip) {
-				const gzipProblem = await gzipFailure(await open());
+				const gzipProblem = await gzipFailure(await decodeGzipIfNeeded(await open()));
 				if (gzipProblem) return unreadable(file, gzipProblem, options);
 			}
 			return mapped;
@@ -84,7 +83,7 @@ export async function mapCsvFile(
 }
 
 /** Decompresses a whole gzip stream, keeping nothing: its error, if it is corrupt or truncated. */
-async function gzipFailure(opened: OpenedFile): Promise<string | undefined> {
+async function gzipFailure(opened: { body: Readable }): Promise<string | undefined> {
 	try {
 		for await (const chunk of opened.body) void chunk;
 		return undefined;

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 import {
 	CopyObjectCommand,
@@ -10,7 +10,6 @@ import {
 	type S3Client,
 } from '@aws-sdk/client-s3';
 
-import { decodeGzipIfNeeded } from '../csv/decompress';
 import { describeS3Error, S3InboundError } from './errors';
 import type { S3ObjectInfo } from './objects';
 import { copyVerified } from './verify';
@@ -25,9 +24,8 @@ export interface S3ListPage {
 
 export interface OpenedObject {
 	info: S3ObjectInfo;
-	/** The object's bytes, gunzipped when they are gzip (detected from the bytes, not the name). */
+	/** The object's bytes as stored (a gzip file stays gzip: reading decodes it, see mapCsvFile). */
 	body: Readable;
-	gzip: boolean;
 }
 
 /** `changed`: the source is no longer the expected version (its ETag differs), so it was not moved. */
@@ -166,7 +164,6 @@ export class S3Store {
 				throw describeS3Error(error, 'read', bucket, key);
 			}
 		})(this.bucket);
-		const { body, gzip } = await decodeGzipIfNeeded(wrapped);
 		return {
 			info: {
 				key,
@@ -174,8 +171,7 @@ export class S3Store {
 				etag: cleanEtag(result.ETag),
 				lastModified: result.LastModified,
 			},
-			body,
-			gzip,
+			body: Readable.from(wrapped, { objectMode: false }),
 		};
 	}
 

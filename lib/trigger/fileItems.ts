@@ -1,3 +1,4 @@
+import { decodeGzipIfNeeded } from '../csv/decompress';
 import { CsvReadError, readCsv, type CsvRecord } from '../csv/reader';
 import {
 	IMPORT_KEY,
@@ -52,8 +53,9 @@ export async function sampleFile(
 ): Promise<{ header?: string[]; sample: CsvRecord[]; error?: string }> {
 	const sample: CsvRecord[] = [];
 	try {
-		const opened = await store.open(object.key, { ifMatch: object.etag });
-		const result = await readCsv(opened.body, csv, (record) => {
+		const stored = await store.open(object.key, { ifMatch: object.etag });
+		const { body } = await decodeGzipIfNeeded(stored.body);
+		const result = await readCsv(body, csv, (record) => {
 			sample.push(record);
 			return sample.length < rows;
 		});

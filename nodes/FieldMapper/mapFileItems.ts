@@ -7,7 +7,6 @@ import {
 	type IPairedItemData,
 } from 'n8n-workflow';
 
-import { decodeGzipIfNeeded } from '../../lib/csv/decompress';
 import type { CsvEncoding } from '../../lib/csv/reader';
 import {
 	fileLabel,
@@ -103,7 +102,7 @@ export async function mapFileItems(
 				const { file } = meta;
 				const store = storeFor!(file.bucket);
 				result = await mapCsvFile(
-					async () => await store.open(file.key, { ifMatch: file.etag }),
+					async () => (await store.open(file.key, { ifMatch: file.etag })).body,
 					file,
 					{
 						mapping,
@@ -135,8 +134,7 @@ export async function mapFileItems(
 						const inMemory = async function* () {
 							yield Buffer.from(binary.data, BINARY_ENCODING);
 						};
-						const bytes = binary.id ? await this.helpers.getBinaryStream(binary.id) : inMemory();
-						return await decodeGzipIfNeeded(bytes);
+						return binary.id ? await this.helpers.getBinaryStream(binary.id) : inMemory();
 					},
 					file,
 					{ mapping, keepUnmapped, csv: binaryCsv },

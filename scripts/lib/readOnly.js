@@ -12,6 +12,7 @@ async function main() {
 	const dist = (/** @type {string} */ p) => require(`${'../../dist/lib'}/${p}`);
 	const { S3Store } = dist('s3/store');
 	const { readCsv } = dist('csv/reader');
+	const { decodeGzipIfNeeded } = dist('csv/decompress');
 	const s3 = new S3Client({
 		region: 'us-east-1',
 		endpoint,
@@ -21,7 +22,7 @@ async function main() {
 	const started = Date.now();
 	const opened = await new S3Store(s3, bucket).open(key);
 	let rows = 0;
-	await readCsv(opened.body, {}, () => void rows++);
+	await readCsv((await decodeGzipIfNeeded(opened.body)).body, {}, () => void rows++);
 	s3.destroy();
 	process.stdout.write(
 		JSON.stringify({

@@ -64,7 +64,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 				keepUnmapped: true,
 			});
 			const result = await mapCsvFile(
-				async () => ({ body: inChunks(text, size), gzip: false }),
+				async () => inChunks(text, size),
 				{ bucket: '', key: 'quotes.csv', etag: '', size: 0 },
 				{
 					mapping,
@@ -98,7 +98,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 				requiredColumns: [],
 				maxReasons: 5,
 			});
-			const open = async () => ({ body: inChunks('id\n1\n2\n3\n4\n', size), gzip: false });
+			const open = async () => inChunks('id\n1\n2\n3\n4\n', size);
 			const file = { bucket: '', key: 'rows.csv', etag: '', size: 0 };
 			const csv = { delimiter: ',', encoding: 'utf-8' as const, rowLimit: 3 };
 			const result = await mapCsvFile(open, file, { mapping, keepUnmapped: false, csv });
@@ -149,9 +149,6 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 				`id,score\n${Array.from({ length: 20_000 }, (_, i) => `${i},${i}`).join('\n')}\n`,
 			),
 		);
-		const { decodeGzipIfNeeded } = jest.requireActual(
-			'../../lib/csv/decompress',
-		) as typeof import('../../lib/csv/decompress');
 
 		it.each([500, 1000, 1500, 2000, 2500, 3000, 4000, 6000])(
 			'with one bit flipped at byte %i is reported as a corrupt gzip, not as a ragged row',
@@ -159,7 +156,7 @@ describe.each(CHUNKINGS)('the file %s', (_cut, size) => {
 				const bad = Buffer.from(gz);
 				bad[at] ^= 0x01;
 				const result = await mapCsvFile(
-					async () => await decodeGzipIfNeeded(inChunks(bad, size, 1024)),
+					async () => inChunks(bad, size, 1024),
 					{ bucket: '', key: 'users.csv.gz', etag: '', size: bad.length },
 					{
 						mapping,
