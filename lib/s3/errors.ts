@@ -29,7 +29,8 @@ interface SdkErrorShape {
 	$fault?: string;
 }
 
-export type S3Operation = 'list' | 'head' | 'read' | 'write' | 'copy' | 'delete' | 'credentials';
+export type S3Operation =
+	'list' | 'head' | 'read' | 'write' | 'copy' | 'delete' | 'tag' | 'credentials';
 
 const OPERATION_WORDS: Record<S3Operation, string> = {
 	list: 'list',
@@ -38,6 +39,7 @@ const OPERATION_WORDS: Record<S3Operation, string> = {
 	write: 'write',
 	copy: 'copy',
 	delete: 'delete',
+	tag: 'tag',
 	credentials: 'get credentials for',
 };
 
@@ -121,7 +123,9 @@ export function describeS3Error(
 					? 'Grant s3:ListBucket on the bucket (a prefix condition must include the import folder).'
 					: operation === 'read' || operation === 'head'
 						? 'Grant s3:GetObject on the objects under the import path.'
-						: 'Grant s3:PutObject and s3:DeleteObject on the base import folder (marker imports write status files and move processed files).',
+						: operation === 'tag'
+							? 'Grant s3:GetObjectTagging and s3:PutObjectTagging on the imported files (Finish Import tags them).'
+							: 'Grant s3:PutObject and s3:DeleteObject on the base import folder (marker imports write status files and move processed files).',
 			);
 		case 'SlowDown':
 		case 'Throttling':

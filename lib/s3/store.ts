@@ -4,10 +4,13 @@ import {
 	CopyObjectCommand,
 	DeleteObjectCommand,
 	GetObjectCommand,
+	GetObjectTaggingCommand,
 	HeadObjectCommand,
 	ListObjectsV2Command,
 	PutObjectCommand,
+	PutObjectTaggingCommand,
 	type S3Client,
+	type Tag,
 } from '@aws-sdk/client-s3';
 
 import { describeS3Error, S3InboundError } from './errors';
@@ -30,6 +33,12 @@ export interface OpenedObject {
 
 /** `changed`: the source is no longer the expected version (its ETag differs), so it was not moved. */
 export type MoveOutcome = 'moved' | 'alreadyMoved' | 'changed';
+
+/** One tag of an object (S3 allows 10 per object). */
+export interface ObjectTag {
+	key: string;
+	value: string;
+}
 
 function cleanEtag(etag: string | undefined): string {
 	return (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
@@ -90,6 +99,42 @@ export class S3Store {
 		const all: S3ObjectInfo[] = [];
 		for await (const page of this.listPages(prefix)) all.push(...page.objects);
 		return all;
+	}
+
+	/**
+	 * The object at exactly this key, from a listing (one ListObjectsV2 request for the key as a
+	 * prefix: the key itself comes first), or undefined when there is none. Unlike HEAD, it tells
+	 * "no such object" from "access denied" under a policy that grants s3:ListBucket only with a
+	 * prefix condition (S3 answers a HEAD of a missing key with 403 then).
+	 */
+	async find(key: string): Promise<S3ObjectInfo | undefined> {
+		for await (const page of this.listPages(key, undefined, 1))
+			return page.objects.find((o) => o.key === key);
+		return undefined;
+	}
+
+	/** The object's tags (GetObjectTagging). */
+	async tags(key: string): Promise<ObjectTag[]> {
+		try {
+			const result = await this.client.send(
+				new GetObjectTaggingCommand({ Bucket: this.bucket, Key: key }),
+			);
+			return (result.TagSet ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' }));
+		} catch (error) {
+			throw describeS3Error(error, 'tag', this.bucket, key);
+		}
+	}
+
+	/** Replaces the object's tags (PutObjectTagging replaces the whole set: merge first). */
+	async setTags(key: string, tags: ObjectTag[]): Promise<void> {
+		const TagSet: Tag[] = tags.map((t) => ({ Key: t.key, Value: t.value }));
+		try {
+			await this.client.send(
+				new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet } }),
+			);
+		} catch (error) {
+			throw describeS3Error(error, 'tag', this.bucket, key);
+		}
 	}
 
 	/** The object's size and ETag, or undefined when there is no such object. */
@@ -254,6 +299,15 @@ export class S3Store {
 	 * `If-Match`); false when another writer replaced it meanwhile (or it is gone).
 	 */
 	async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+		return (await this.deleteVersion(key, etag)) === 'deleted';
+	}
+
+	/**
+	 * Deletes the object only if it is still the version with this ETag (`If-Match`): `changed` when
+	 * another version is there now (412), `gone` when there is none (404). Needs s3:DeleteObject
+	 * and s3:GetObject.
+	 */
+	async deleteVersion(key: string, etag: string): Promise<'deleted' | 'changed' | 'gone'> {
 		try {
 			await this.client.send(
 				new DeleteObjectCommand({
@@ -262,16 +316,11 @@ export class S3Store {
 					IfMatch: `"${etag.replace(/"/g, '')}"`,
 				}),
 			);
-			return true;
+			return 'deleted';
 		} catch (error) {
 			const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-			if (
-				e.$metadata?.httpStatusCode === 412 ||
-				e.$metadata?.httpStatusCode === 404 ||
-				e.name === 'PreconditionFailed' ||
-				e.name === 'NoSuchKey'
-			)
-				return false;
+			if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return 'changed';
+			if (e.$metadata?.httpStatusCode === 404 || e.name === 'NoSuchKey') return 'gone';
 			throw describeS3Error(error, 'delete', this.bucket, key);
 		}
 	}
@@ -285,12 +334,14 @@ export class S3Store {
 	}
 
 	/**
-	 * Moves an object: copy, verify the copy (size, and ETag where S3 keeps it across a copy),
-	 * then delete the source. The source is never deleted before its copy is verified.
+	 * Moves an object: copy (`CopySourceIfMatch` on the source's ETag), verify the copy (size, and
+	 * checksum or ETag where S3 keeps them across a copy), then delete the source in the version
+	 * copied (`If-Match` on its ETag): the source is never deleted before its copy is verified, and a
+	 * version written over it meanwhile is never deleted (it stays: `changed`). With
+	 * `expectedEtag`, only that version moves (another one is left where it is: `changed`).
 	 * Safe to repeat after a crash at any step: a source already gone with its copy in place
 	 * counts as moved.
 	 */
-	/** Moves an object; with `expectedEtag`, only that version (another one is left where it is: `changed`). */
 	async move(fromKey: string, toKey: string, expectedEtag?: string): Promise<MoveOutcome> {
 		if (fromKey === toKey)
 			throw new S3InboundError(
@@ -336,7 +387,8 @@ export class S3Store {
 				true,
 			);
 		}
-		await this.delete(fromKey);
-		return 'moved';
+		// Only the version copied: one written over it meanwhile stays (a store that ignores
+		// conditional deletes deletes it, as a plain delete would). Gone: another run deleted it.
+		return (await this.deleteVersion(fromKey, source.etag)) === 'changed' ? 'changed' : 'moved';
 	}
 }

@@ -105,6 +105,54 @@ describe('S3Store against moto', () => {
 		expect(await store.head('out/a.csv')).toBeUndefined();
 	});
 
+	it('a version written over the source between the copy and the delete is never deleted: it stays, and the move says so', async () => {
+		const { bucket, store } = await newBucket();
+		await store.write('in/a.csv', 'id\n1\n');
+		// The customer uploads a new version right after the copy: this client writes it when the
+		// copy returns (an injected race; moto honours If-Match on DeleteObject).
+		const racing = new S3Client({
+			region: 'us-east-1',
+			endpoint: motoEndpoint(),
+			forcePathStyle: true,
+			credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+		});
+		racing.middlewareStack.add(
+			(next, context) => async (args) => {
+				const result = await next(args);
+				if (context.commandName === 'CopyObjectCommand') await store.write('in/a.csv', 'id\n2\n');
+				return result;
+			},
+			{ step: 'initialize', name: 'overwriteAfterCopy' },
+		);
+		expect(await new S3Store(racing, bucket).move('in/a.csv', 'out/a.csv')).toBe('changed');
+		expect(await store.readText('in/a.csv')).toBe('id\n2\n');
+		expect(await store.readText('out/a.csv')).toBe('id\n1\n');
+	});
+
+	it('deletes only the version named (changed, gone), finds a key by listing, and reads and replaces tags', async () => {
+		const { store } = await newBucket();
+		const v1 = await store.write('in/a.csv', 'id\n1\n');
+		await store.write('in/a.csv.status.txt', 'SUCCESS\n');
+		await store.write('in/a.csv', 'id\n2\n');
+		expect(await store.deleteVersion('in/a.csv', v1.etag)).toBe('changed');
+		expect((await store.find('in/a.csv'))?.etag).not.toBe(v1.etag);
+		expect(await store.find('in/a.cs')).toBeUndefined();
+		expect(await store.find('in/missing.csv')).toBeUndefined();
+		expect(await store.tags('in/a.csv')).toEqual([]);
+		await store.setTags('in/a.csv', [
+			{ key: 'owner', value: 'acme' },
+			{ key: 'imported', value: 'true' },
+		]);
+		expect(await store.tags('in/a.csv')).toEqual([
+			{ key: 'owner', value: 'acme' },
+			{ key: 'imported', value: 'true' },
+		]);
+		const v2 = await store.find('in/a.csv');
+		expect(await store.deleteVersion('in/a.csv', v2!.etag)).toBe('deleted');
+		expect(await store.deleteVersion('in/a.csv', v2!.etag)).toBe('gone');
+		await expect(store.tags('in/a.csv')).rejects.toThrow(/in\/a\.csv/);
+	});
+
 	/**
 	 * moto gives every object an MD5 ETag and a copy the same ETag as its source. On AWS, an object
 	 * encrypted with SSE-KMS has an ETag that is not an MD5 and its copy gets a different one. This
