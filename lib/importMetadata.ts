@@ -65,7 +65,17 @@ export interface ImportFile {
 	 * Which trigger mode handed the file on, and the folder it watches: what a step after the
 	 * import (keep, move, delete, tag the file) needs besides bucket, key and ETag.
 	 */
-	origin?: { mode: 'newFiles' | 'singleFile' | 'markerFolders'; folder?: string };
+	origin?: {
+		mode: 'newFiles' | 'singleFile' | 'markerFolders';
+		folder?: string;
+		/** New Files: whether files in sub-folders of the folder count (a move must not land there). */
+		subFolders?: boolean;
+		/**
+		 * New Files, when imported files leave the folder: the file's lease ends then, and if it is
+		 * still in the folder (its import failed) the trigger hands it on again at its next poll.
+		 */
+		leaseUntil?: string;
+	};
 }
 
 export interface ImportMetadata {
@@ -96,6 +106,8 @@ export interface FileOutcome {
 	destinationErrors: string[];
 	/** Why the status writer could not account for rows (none arrived, some are missing). */
 	missing: string[];
+	/** A file outside marker folders handed on whole (not read as rows), that reached Imported Rows. */
+	deliveredWhole?: boolean;
 }
 
 export function importOf(json: Record<string, unknown>): ImportMetadata | undefined {

@@ -1,4 +1,10 @@
-import type { FileOutcome, ImportBatch, ImportFile, ImportMetadata } from '../importMetadata';
+import {
+	fileIdentity,
+	type FileOutcome,
+	type ImportBatch,
+	type ImportFile,
+	type ImportMetadata,
+} from '../importMetadata';
 
 /** What reached the status writer of one data file. */
 export interface FileTally {
@@ -20,6 +26,11 @@ export interface FileTally {
 	reported: FileOutcome[];
 	/** Items that name the file but none of its rows and carry no outcome (a sub-workflow without a report). */
 	unaccounted: number;
+	/**
+	 * A file outside marker folders (New Files, Single File) that reached Imported Rows as itself
+	 * (row 0): a file handed on whole (a PDF uploaded elsewhere), not read as rows.
+	 */
+	deliveredWhole?: number;
 }
 
 export interface BatchTally {
@@ -44,14 +55,33 @@ export function quote(message: string): string {
  * Gathers, per batch folder, what happened to every file and row of one execution: the files the
  * trigger handed on (so a batch none of whose rows arrived is still closed), the rows (or batches
  * of rows) the destination took or failed on, what validation rejected, and the outcomes per-file
- * sub-workflows reported.
+ * sub-workflows reported. Files outside marker folders (New Files, Single File) are gathered the
+ * same way, each on its own (see `files`).
  */
 export class BatchCollector {
 	private readonly batches = new Map<string, BatchTally>();
+	/** Files outside marker folders, by identity (bucket, key, ETag). */
+	private readonly singles = new Map<string, FileTally>();
 	/** Destination errors that name no row of any file: they count against every batch. */
 	readonly unattributedErrors: string[] = [];
 	/** Items that reached the writer and could not be traced to a file. */
 	untraced = 0;
+
+	/** A file outside marker folders. */
+	private single(meta: ImportMetadata): FileTally | undefined {
+		if (meta.file.batch || !meta.file.key) return undefined;
+		const id = fileIdentity(meta.file);
+		let file = this.singles.get(id);
+		if (!file) {
+			file = newFileTally(meta.file);
+			this.singles.set(id, file);
+		}
+		if (meta.file.rows !== undefined) {
+			file.expected = meta.file.rows;
+			file.file = meta.file;
+		}
+		return file;
+	}
 
 	private tally(meta: ImportMetadata): { batch: BatchTally; file?: FileTally } | undefined {
 		const batch = meta.file.batch;
@@ -64,18 +94,7 @@ export class BatchCollector {
 		if (meta.file.key === batch.markerKey) return { batch: tally };
 		let file = tally.files.get(meta.file.key);
 		if (!file) {
-			file = {
-				key: meta.file.key,
-				file: meta.file,
-				rows: new Map(),
-				rejectedRows: 0,
-				reasons: [],
-				destinationErrors: [],
-				unlistedFailures: 0,
-				fileErrors: [],
-				reported: [],
-				unaccounted: 0,
-			};
+			file = newFileTally(meta.file);
 			tally.files.set(meta.file.key, file);
 		}
 		if (meta.file.rows !== undefined) {
@@ -87,6 +106,12 @@ export class BatchCollector {
 
 	/** An item the trigger handed on (a file to read, or a batch to complete or that failed): its batch is closed whatever reaches the writer. */
 	handedOn(meta: ImportMetadata): boolean {
+		const single = this.single(meta);
+		if (single) {
+			const reason = meta.file.error ? `${baseName(single.key)}: ${meta.file.error}` : undefined;
+			if (reason && !single.reasons.includes(reason)) single.reasons.push(reason);
+			return true;
+		}
 		const t = this.tally(meta);
 		if (!t) return false;
 		if (meta.file.batch?.resume) t.batch.resume = true;
@@ -100,36 +125,44 @@ export class BatchCollector {
 	/** A row, or a batch of rows, the destination took. Returns false when the item has no batch. */
 	delivered(meta: ImportMetadata): boolean {
 		const t = this.tally(meta);
-		if (t?.file && meta.row > 0 && !t.file.rows.has(meta.row)) {
-			t.file.rows.set(meta.row, { count: meta.rowCount ?? 1, failed: false });
+		const file = t?.file ?? this.single(meta);
+		if (file && meta.row > 0 && !file.rows.has(meta.row)) {
+			file.rows.set(meta.row, { count: meta.rowCount ?? 1, failed: false });
 		}
-		return t !== undefined;
+		return t !== undefined || file !== undefined;
 	}
 
 	/** A row or batch of rows the destination failed on (its error output), or, with row 0, the whole file. */
 	failed(meta: ImportMetadata, message: string): boolean {
 		const t = this.tally(meta);
-		if (!t?.file) return t !== undefined;
-		const name = baseName(t.file.key);
+		const file = t?.file ?? this.single(meta);
+		if (!file) return t !== undefined;
+		const name = baseName(file.key);
 		if (meta.row === 0) {
-			t.file.fileErrors.push(`${name}: ${message}`);
+			file.fileErrors.push(`${name}: ${message}`);
 			return true;
 		}
-		const known = t.file.rows.get(meta.row);
+		const known = file.rows.get(meta.row);
 		if (known?.failed) return true;
-		t.file.rows.set(meta.row, { count: meta.rowCount ?? known?.count ?? 1, failed: true });
+		file.rows.set(meta.row, { count: meta.rowCount ?? known?.count ?? 1, failed: true });
 		const rows =
 			meta.lastRow !== undefined && meta.lastRow !== meta.row
 				? `rows ${meta.row}-${meta.lastRow}`
 				: `row ${meta.row}`;
-		if (t.file.destinationErrors.length < MAX_LINES)
-			t.file.destinationErrors.push(`${name} ${rows}: ${message}`);
-		else t.file.unlistedFailures += meta.rowCount ?? 1;
+		if (file.destinationErrors.length < MAX_LINES)
+			file.destinationErrors.push(`${name} ${rows}: ${message}`);
+		else file.unlistedFailures += meta.rowCount ?? 1;
 		return true;
 	}
 
 	/** A file rejected by validation (row 0) or a rejected row, with its reasons. */
 	rejected(meta: ImportMetadata, reasons: string[], resume = false): boolean {
+		const single = this.single(meta);
+		if (single) {
+			if (meta.row > 0) single.rejectedRows += meta.rowCount ?? 1;
+			addReasons(single, reasons);
+			return true;
+		}
 		const t = this.tally(meta);
 		if (!t) return false;
 		if (resume || meta.file.batch?.resume) {
@@ -141,23 +174,29 @@ export class BatchCollector {
 			return true;
 		}
 		if (meta.row > 0) t.file.rejectedRows += meta.rowCount ?? 1;
-		const name = baseName(t.file.key);
-		for (const r of reasons) {
-			const line = r.startsWith(name) || r.startsWith('s3://') ? r : `${name}: ${r}`;
-			if (!t.file.reasons.includes(line)) t.file.reasons.push(line);
-		}
+		addReasons(t.file, reasons);
 		return true;
 	}
 
 	/** A file's outcome, reported by the status writer of a per-file sub-workflow. */
 	reported(meta: ImportMetadata & { outcome: FileOutcome }): boolean {
 		const t = this.tally(meta);
-		if (t?.file) t.file.reported.push(meta.outcome);
-		return t !== undefined;
+		const file = t?.file ?? this.single(meta);
+		if (file) file.reported.push(meta.outcome);
+		return t !== undefined || file !== undefined;
 	}
 
-	/** An item that names a file but none of its rows, and carries no outcome. */
+	/**
+	 * An item that names a file but none of its rows, and carries no outcome. In a marker folder
+	 * that is a sub-workflow that did not report; a file outside marker folders that reaches
+	 * Imported Rows as itself was handed on whole (a file that is not read as rows).
+	 */
 	unaccounted(meta: ImportMetadata): boolean {
+		const single = this.single(meta);
+		if (single) {
+			single.deliveredWhole = (single.deliveredWhole ?? 0) + 1;
+			return true;
+		}
 		const t = this.tally(meta);
 		if (t?.file) t.file.unaccounted++;
 		return t !== undefined;
@@ -188,12 +227,53 @@ export class BatchCollector {
 		this.unattributedErrors.push(message);
 	}
 
+	/**
+	 * Why the writer cannot decide a file's outcome (outside marker folders), if it cannot: items
+	 * that could not be traced to a file while some of its rows are missing.
+	 */
+	undecidableFile(file: FileTally): string | undefined {
+		if (this.untraced > 0 && fileOutcomeOf(file).missing.length > 0) {
+			return `${this.untraced === 1 ? '1 item' : `${this.untraced} items`} reached the node that could not be traced to a file, and some rows of ${baseName(file.key)} are missing (they may be those rows; keep n8n's paired items between the Field Mapper and this node)`;
+		}
+		return undefined;
+	}
+
 	get size(): number {
 		return this.batches.size;
 	}
 
 	all(): BatchTally[] {
 		return [...this.batches.values()].sort((a, b) => (a.batch.folder < b.batch.folder ? -1 : 1));
+	}
+
+	/** Files outside marker folders (New Files, Single File), by bucket and key. */
+	files(): FileTally[] {
+		return [...this.singles.values()].sort((a, b) =>
+			fileIdentity(a.file) < fileIdentity(b.file) ? -1 : 1,
+		);
+	}
+}
+
+function newFileTally(file: ImportFile): FileTally {
+	return {
+		key: file.key,
+		file,
+		rows: new Map(),
+		rejectedRows: 0,
+		reasons: [],
+		destinationErrors: [],
+		unlistedFailures: 0,
+		fileErrors: [],
+		reported: [],
+		unaccounted: 0,
+	};
+}
+
+function addReasons(file: FileTally, reasons: string[]): void {
+	const name = baseName(file.key);
+	for (const r of reasons) {
+		const line = r.startsWith(name) || r.startsWith('s3://') ? r : `${name}: ${r}`;
+		if (!file.reasons.includes(line)) file.reasons.push(line);
 	}
 }
 
@@ -230,7 +310,10 @@ export function fileOutcomeOf(file: FileTally): FileOutcome {
 		outcome.missing.push(...r.missing);
 	}
 	const name = baseName(file.key);
+	if ((file.deliveredWhole ?? 0) > 0 || file.reported.some((r) => r.deliveredWhole))
+		outcome.deliveredWhole = true;
 	const arrived =
+		outcome.deliveredWhole === true ||
 		outcome.delivered + outcome.failed + outcome.rejectedRows > 0 ||
 		outcome.reasons.length > 0 ||
 		outcome.destinationErrors.length > 0 ||
@@ -327,16 +410,12 @@ export function decideOutcome(
 	}
 	// Such an error may stand for every row that did not come back: it says why, not "missing".
 	if (unattributedErrors.length > 0) missingLines.length = 0;
-	const success = parsing.length === 0 && destination.length === 0 && missingLines.length === 0;
-	const lines = success
-		? [`${uploaded} records were uploaded`]
-		: [
-				...block('Parsing Errors', parsing),
-				...block('Destination Errors', destination),
-				...block('Missing Rows', missingLines),
-				`${uploaded} records were uploaded`,
-			];
-	const message = lines.join('\n');
+	const { success, message } = statusOf(
+		parsing,
+		destination,
+		missingLines,
+		`${uploaded} records were uploaded`,
+	);
 	return {
 		success,
 		status: `${success ? 'SUCCESS' : 'ERROR'}\n${message}\n`,
@@ -345,5 +424,69 @@ export function decideOutcome(
 		failed,
 		rejectedFiles,
 		missing,
+	};
+}
+
+/** SUCCESS when nothing went wrong; the status's lines after the first (the callback's message). */
+function statusOf(
+	parsing: string[],
+	destination: string[],
+	missingLines: string[],
+	/** The last line: how much was uploaded. */
+	uploaded: string,
+): { success: boolean; message: string } {
+	const success = parsing.length === 0 && destination.length === 0 && missingLines.length === 0;
+	const lines = success
+		? [uploaded]
+		: [
+				...block('Parsing Errors', parsing),
+				...block('Destination Errors', destination),
+				...block('Missing Rows', missingLines),
+				uploaded,
+			];
+	return { success, message: lines.join('\n') };
+}
+
+/** One file's outcome outside marker folders (New Files, Single File). */
+export interface FileDecision {
+	/** Imported: every row reached the node without a destination error, and nothing was rejected. */
+	done: boolean;
+	outcome: FileOutcome;
+	/** The status file's text, as a marker folder's status.txt: SUCCESS or ERROR, then the message. */
+	status: string;
+	/** The lines after the first: the callback's message. */
+	message: string;
+}
+
+/**
+ * Decides a file outside marker folders as a marker folder's batch is decided: imported (done) only
+ * when it passed validation and every one of its rows reached the node without a destination error
+ * (a file that is not read as rows: when it reached Imported Rows as itself). A file none of whose
+ * rows arrived is not done. A destination error that names no row counts against every file.
+ */
+export function decideFile(
+	file: FileTally,
+	unattributedErrors: readonly string[] = [],
+): FileDecision {
+	const outcome = fileOutcomeOf(file);
+	for (const message of new Set(unattributedErrors))
+		outcome.destinationErrors.push(
+			`the destination failed without naming a row: ${quote(message)}`,
+		);
+	const missing = unattributedErrors.length > 0 ? [] : outcome.missing;
+	// A file handed on whole (not read as rows) has no records to count.
+	const whole =
+		outcome.deliveredWhole === true && outcome.rows === undefined && outcome.delivered === 0;
+	const { success, message } = statusOf(
+		outcome.reasons,
+		outcome.destinationErrors,
+		missing,
+		whole ? 'the file was delivered' : `${outcome.delivered} records were uploaded`,
+	);
+	return {
+		done: success,
+		outcome,
+		status: `${success ? 'SUCCESS' : 'ERROR'}\n${message}\n`,
+		message,
 	};
 }

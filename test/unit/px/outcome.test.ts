@@ -4,7 +4,7 @@ import type {
 	ImportFile,
 	ImportMetadata,
 } from '../../../lib/importMetadata';
-import { BatchCollector, decideOutcome, fileOutcomes } from '../../../lib/px/outcome';
+import { BatchCollector, decideFile, decideOutcome, fileOutcomes } from '../../../lib/px/outcome';
 
 const batch = (date: string, files: string[]): ImportBatch => ({
 	bucket: 'b',
@@ -278,5 +278,161 @@ describe('fileOutcomes: what a per-file sub-workflow reports', () => {
 			'px/current/dt=20240101/a.csv',
 			'px/current/dt=20240101/b.csv',
 		]);
+	});
+});
+
+describe('decideFile: a file outside marker folders (New Files, Single File) is imported only when every row was delivered and nothing was rejected', () => {
+	const single = (key: string, rows?: number): ImportFile => ({
+		bucket: 'b',
+		key: `in/${key}`,
+		etag: 'e',
+		size: 1,
+		origin: { mode: 'newFiles', folder: 'in/' },
+		...(rows !== undefined ? { rows } : {}),
+	});
+	const item = (key: string, n: number, rows?: number): ImportMetadata => ({
+		file: single(key, rows),
+		row: n,
+	});
+	function decideFiles(steps: Step[]) {
+		const c = new BatchCollector();
+		for (const step of steps) step(c);
+		expect(c.all()).toEqual([]);
+		return Object.fromEntries(
+			c.files().map((f) => {
+				const d = decideFile(f, c.unattributedErrors);
+				return [
+					f.key.slice(3),
+					{ done: d.done, status: d.status, undecidable: c.undecidableFile(f) },
+				];
+			}),
+		);
+	}
+	it.each<[string, Step[], Record<string, { done: boolean; status: string }>]>([
+		[
+			'every row delivered: imported',
+			[hand(item('a.csv', 0)), deliver(item('a.csv', 1, 2), item('a.csv', 2, 2))],
+			{ 'a.csv': { done: true, status: 'SUCCESS\n2 records were uploaded\n' } },
+		],
+		[
+			'none of its rows arrived (a destination that stopped the branch): not imported',
+			[hand(item('a.csv', 0), item('b.csv', 0)), deliver(item('b.csv', 1, 1))],
+			{
+				'a.csv': {
+					done: false,
+					status:
+						'ERROR\nMissing Rows:[\n       a.csv: none of its rows reached the status writer\n]\n0 records were uploaded\n',
+				},
+				'b.csv': { done: true, status: 'SUCCESS\n1 records were uploaded\n' },
+			},
+		],
+		[
+			'a row the destination failed on: not imported, the row named',
+			[deliver(item('a.csv', 1, 2)), fail('503 Service Unavailable', item('a.csv', 2, 2))],
+			{
+				'a.csv': {
+					done: false,
+					status:
+						'ERROR\nDestination Errors:[\n       a.csv row 2: 503 Service Unavailable\n]\n1 records were uploaded\n',
+				},
+			},
+		],
+		[
+			'a row rejected by validation (lenient mode): not imported',
+			[
+				deliver(item('a.csv', 1, 2)),
+				reject(item('a.csv', 2, 2), "Row 2, column 'n': 'x' is not a number"),
+			],
+			{
+				'a.csv': {
+					done: false,
+					status:
+						"ERROR\nParsing Errors:[\n       a.csv: Row 2, column 'n': 'x' is not a number\n]\n1 records were uploaded\n",
+				},
+			},
+		],
+		[
+			'a rejected file: not imported',
+			[hand(item('a.csv', 0)), reject(item('a.csv', 0), 'a header without rows')],
+			{
+				'a.csv': {
+					done: false,
+					status:
+						'ERROR\nParsing Errors:[\n       a.csv: a header without rows\n]\n0 records were uploaded\n',
+				},
+			},
+		],
+		[
+			'a file handed on whole (not read as rows) that reached Imported Rows: imported',
+			[hand(item('scan.pdf', 0)), (c) => c.unaccounted(item('scan.pdf', 0))],
+			{ 'scan.pdf': { done: true, status: 'SUCCESS\nthe file was delivered\n' } },
+		],
+		[
+			'a file handed on whole that reached Failed Rows: not imported',
+			[hand(item('scan.pdf', 0)), fail('quota exceeded', item('scan.pdf', 0))],
+			{
+				'scan.pdf': {
+					done: false,
+					status:
+						'ERROR\nDestination Errors:[\n       scan.pdf: quota exceeded\n]\n0 records were uploaded\n',
+				},
+			},
+		],
+		[
+			'a destination error that names no row: every file is not imported, quoted',
+			[hand(item('a.csv', 0)), (c) => c.unattributedError('Invalid string length')],
+			{
+				'a.csv': {
+					done: false,
+					status:
+						'ERROR\nDestination Errors:[\n       the destination failed without naming a row: "Invalid string length"\n]\n0 records were uploaded\n',
+				},
+			},
+		],
+		[
+			'the outcome a per-file sub-workflow reported',
+			[
+				hand(item('a.csv', 0)),
+				(c) =>
+					c.reported({
+						file: single('a.csv'),
+						row: 0,
+						outcome: {
+							rows: 3,
+							delivered: 3,
+							failed: 0,
+							rejectedRows: 0,
+							reasons: [],
+							destinationErrors: [],
+							missing: [],
+						},
+					}),
+			],
+			{ 'a.csv': { done: true, status: 'SUCCESS\n3 records were uploaded\n' } },
+		],
+	])('%s', (_rule, steps, expected) => {
+		const decided = decideFiles(steps);
+		expect(
+			Object.fromEntries(
+				Object.entries(decided).map(([k, d]) => [k, { done: d.done, status: d.status }]),
+			),
+		).toEqual(expected);
+	});
+
+	it('untraced items while rows are missing: undecidable, as for a batch', () => {
+		const decided = decideFiles([hand(item('a.csv', 0)), (c) => (c.untraced = 1)]);
+		expect(decided['a.csv'].undecidable).toMatch(
+			/^1 item reached the node that could not be traced/,
+		);
+		expect(
+			decideFiles([deliver(item('a.csv', 1, 1)), (c) => (c.untraced = 1)])['a.csv'].undecidable,
+		).toBeUndefined();
+	});
+
+	it('two versions of one key are two files', () => {
+		const c = new BatchCollector();
+		c.handedOn({ file: { ...single('a.csv'), etag: 'v1' }, row: 0 });
+		c.handedOn({ file: { ...single('a.csv'), etag: 'v2' }, row: 0 });
+		expect(c.files().map((f) => f.file.etag)).toEqual(['v1', 'v2']);
 	});
 });
