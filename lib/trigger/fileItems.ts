@@ -77,9 +77,9 @@ export function newFileItem(
 	bucket: string,
 	object: S3ObjectInfo,
 	csv: FileReadSettings,
-	folder: string,
+	origin: NonNullable<ImportFile['origin']>,
 ): Record<string, unknown> {
-	const item = fileItem(bucket, object, csv, undefined, { mode: 'newFiles', folder });
+	const item = fileItem(bucket, object, csv, undefined, origin);
 	const name = object.key.slice(object.key.lastIndexOf('/') + 1);
 	return { bucket, key: object.key, etag: object.etag, fileName: name, ...item };
 }

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 
+import { STATUS_FILE_SUFFIX } from '../afterImport/plan';
 import type { S3ObjectInfo } from '../s3/store';
 import { patternMatcher } from './markerFolders';
 
@@ -22,6 +23,16 @@ import { patternMatcher } from './markerFolders';
  * late-upload window is shorter for that while. An object that appears with a LastModified below
  * the floor (a multipart upload that took longer than the window) is not handed on by a listing;
  * event notifications (the event trigger) hand it on whatever its time.
+ *
+ * **When imported files leave the folder** (the workflow's Finish Import moves or deletes each file
+ * once its rows were delivered), a file still listed is one whose import has not finished: it
+ * failed (a destination down, a file rejected), or it is still running. Then each version handed on
+ * gets a **lease**: listed again after its lease has ended, it is handed on again, so a failed
+ * import is retried until it succeeds and the file leaves. The floor then stays where the start
+ * point put it (a file waiting for days is still handed on), and the recent set holds the leases
+ * of files still listed (an ended lease is dropped: the file is a candidate again), plus the files
+ * the start left alone ("only new files"), while they are listed. At most RECENT_LIMIT leases run
+ * at once: beyond that, files wait for leases to end or for their files to leave.
  */
 
 /** Where to begin: every file there now, only files that arrive after publishing, or files modified since a date. */
@@ -32,9 +43,17 @@ export interface NewFilesState {
 	scope: string;
 	/** Epoch seconds: every object last modified before this counts as done. */
 	floor: number;
-	/** The recent objects handed on: `<time base36>:<digests>` groups, comma-separated (see encodeRecent). */
+	/**
+	 * The recent objects handed on: `<time base36>:<digests>` groups, comma-separated (see
+	 * encodeRecent). With leases, the time is when each lease ends (LEFT_ALONE: never).
+	 */
 	recent: string;
+	/** Set while imported files leave the folder: `recent` holds leases, and the floor stays put. */
+	leases?: true;
 }
+
+/** A lease that never ends: a file the start point left alone ("only new files"), kept while it is listed. */
+export const LEFT_ALONE = 2 ** 31 - 1;
 
 /** How long after an object's LastModified a listing still catches it late (a long multipart upload). */
 export const LATE_UPLOAD_WINDOW_S = 24 * 3600;
@@ -89,7 +108,10 @@ export function decodeRecent(text: string | undefined): Map<string, number> {
 export const seconds = (date: Date | undefined): number =>
 	date ? Math.floor(date.getTime() / 1000) : 0;
 
-/** Which keys under the folder count: the file pattern, and whether sub-folders do. */
+/**
+ * Which keys under the folder count: the file pattern, and whether sub-folders do. Status files
+ * that Finish Import writes next to files (`a.csv.status.txt`) never count, whatever the pattern.
+ */
 export function newFileFilter(
 	prefix: string,
 	patterns: string[],
@@ -98,7 +120,8 @@ export function newFileFilter(
 	const byName = patternMatcher(patterns.filter((p) => !p.includes('/')));
 	const byPath = patternMatcher(patterns.filter((p) => p.includes('/')));
 	return (key) => {
-		if (!key.startsWith(prefix) || key.endsWith('/')) return false;
+		if (!key.startsWith(prefix) || key.endsWith('/') || key.endsWith(STATUS_FILE_SUFFIX))
+			return false;
 		const rest = key.slice(prefix.length);
 		if (!includeSubFolders && rest.includes('/')) return false;
 		const name = rest.slice(rest.lastIndexOf('/') + 1);
@@ -139,23 +162,37 @@ export interface NewFilesPlan {
  * Builds the plan from a listing, page by page, keeping only what can be handed on: objects at or
  * above the floor that are not among the recent ones.
  */
+export interface LeaseOptions {
+	/** How long a file handed on is kept from being handed on again (seconds); 0 or unset: no leases, each version once. */
+	leaseS?: number;
+	/** Epoch seconds: when this poll runs (leases are counted from it). */
+	now?: number;
+}
+
 export class NewFilesPlanner {
 	private readonly recent: Map<string, number>;
 	private readonly floor: number;
 	private readonly fresh: boolean;
+	private readonly leaseS: number;
+	private readonly now: number;
 	private readonly candidates: Array<{ object: S3ObjectInfo; digest: string; t: number }> = [];
 	private readonly present: Array<{ digest: string; t: number }> = [];
+	/** With leases: the digests listed (a file left alone is kept only while it is listed). */
+	private readonly listed = new Set<string>();
 	/** The newest LastModified listed (epoch seconds). */
 	private newest: number | undefined;
 
 	constructor(
 		private readonly scope: NewFilesScope,
 		previous: NewFilesState | undefined,
+		leases: LeaseOptions = {},
 	) {
-		const scopeKey = scopeOf(scope);
-		this.fresh = !previous || previous.scope !== scopeKey;
-		this.floor = this.fresh ? startFloor(scope) : previous!.floor;
-		this.recent = this.fresh ? new Map() : decodeRecent(previous!.recent);
+		this.leaseS = Math.max(0, leases.leaseS ?? 0);
+		this.now = leases.now ?? Math.floor(Date.now() / 1000);
+		const start = startState(scope, previous, this.leaseS > 0, this.now);
+		this.fresh = start.fresh;
+		this.floor = start.floor;
+		this.recent = start.recent;
 	}
 
 	/** Whether this poll takes the start ("only new files", first poll): everything there now counts as done. */
@@ -172,7 +209,10 @@ export class NewFilesPlanner {
 			this.present.push({ digest, t });
 			return;
 		}
-		if (this.recent.has(digest)) return;
+		if (this.leaseS > 0) {
+			this.listed.add(digest);
+			if ((this.recent.get(digest) ?? 0) > this.now) return;
+		} else if (this.recent.has(digest)) return;
 		this.candidates.push({ object, digest, t });
 	}
 
@@ -186,25 +226,19 @@ export class NewFilesPlanner {
 		mergeRecent(recent, handedMeanwhile);
 		if (this.takesBaseline) {
 			for (const { digest, t } of this.present) recent.set(digest, t);
+			const state = settle(this.scope, this.floor, recent, undefined, this.newest);
 			return {
 				hand: [],
 				digests: [],
 				waiting: 0,
 				baseline: true,
-				state: settle(this.scope, this.floor, recent, undefined, this.newest),
+				state: this.leaseS > 0 ? leftAlone(state) : state,
 			};
 		}
+		if (this.leaseS > 0) return this.buildWithLeases(maxFiles);
 		// Oldest first; the same second in key order.
 		const candidates = this.candidates.filter((c) => !recent.has(c.digest));
-		candidates.sort((a, b) =>
-			a.t !== b.t
-				? a.t - b.t
-				: a.object.key < b.object.key
-					? -1
-					: a.object.key > b.object.key
-						? 1
-						: 0,
-		);
+		candidates.sort(oldestFirst);
 		const hand = candidates.slice(0, Math.max(1, maxFiles));
 		for (const { digest, t } of hand) recent.set(digest, t);
 		const firstWaiting = candidates[hand.length]?.t;
@@ -216,6 +250,74 @@ export class NewFilesPlanner {
 			state: settle(this.scope, this.floor, recent, firstWaiting, this.newest),
 		};
 	}
+
+	/** Every file listed and not leased, oldest first, as many as Max Files per Run and the free leases allow. */
+	private buildWithLeases(maxFiles: number): NewFilesPlan {
+		const recent = this.recent;
+		const now = this.now;
+		const candidates = this.candidates.filter((c) => (recent.get(c.digest) ?? 0) <= now);
+		candidates.sort(oldestFirst);
+		let running = 0;
+		for (const [digest, until] of recent) {
+			// A lease ended: its file is a candidate again (above). A file no longer listed left the
+			// folder (imported and moved or deleted, or removed): its lease, or its being left alone,
+			// is over. (Overlapping polls in this process still see it: recentlyHanded.)
+			if (until <= now || !this.listed.has(digest)) recent.delete(digest);
+			else if (until !== LEFT_ALONE) running++;
+		}
+		const room = Math.max(0, RECENT_LIMIT - running);
+		const hand = candidates.slice(0, Math.min(Math.max(1, maxFiles), room));
+		const digests = hand.map(({ digest }) => ({ digest, t: now + this.leaseS }));
+		for (const { digest, t } of digests) recent.set(digest, t);
+		return {
+			hand: hand.map((c) => c.object),
+			digests,
+			waiting: candidates.length - hand.length,
+			baseline: false,
+			state: {
+				scope: scopeOf(this.scope),
+				floor: this.floor,
+				recent: encodeRecent(recent),
+				leases: true,
+			},
+		};
+	}
+}
+
+function oldestFirst(
+	a: { object: S3ObjectInfo; t: number },
+	b: { object: S3ObjectInfo; t: number },
+): number {
+	if (a.t !== b.t) return a.t - b.t;
+	return a.object.key < b.object.key ? -1 : a.object.key > b.object.key ? 1 : 0;
+}
+
+/** The files the start point found ("only new files") are left alone for good, with leases on. */
+function leftAlone(state: NewFilesState): NewFilesState {
+	const recent = decodeRecent(state.recent);
+	for (const digest of recent.keys()) recent.set(digest, LEFT_ALONE);
+	return { ...state, recent: encodeRecent(recent), leases: true };
+}
+
+/**
+ * Where a poll starts from: its floor and recent set, from the previous state when it is of the
+ * same scope. Turning leases on (Finish Import now moves or deletes imported files) keeps what was
+ * handed on as done, for good (those files stay, as they did); turning them off counts the leased
+ * files as handed on now.
+ */
+function startState(
+	scope: NewFilesScope,
+	previous: NewFilesState | undefined,
+	leases: boolean,
+	now: number,
+): { fresh: boolean; floor: number; recent: Map<string, number> } {
+	const fresh = !previous || previous.scope !== scopeOf(scope);
+	if (fresh) return { fresh, floor: startFloor(scope), recent: new Map() };
+	const recent = decodeRecent(previous.recent);
+	if (leases && !previous.leases)
+		for (const digest of recent.keys()) recent.set(digest, LEFT_ALONE);
+	if (!leases && previous.leases) for (const digest of recent.keys()) recent.set(digest, now);
+	return { fresh, floor: previous.floor, recent };
 }
 
 function startFloor(scope: NewFilesScope): number {
@@ -231,7 +333,7 @@ function mergeRecent(recent: Map<string, number>, more: Map<string, number>): vo
  * LastModified (an event says the object was just created, even when a long multipart upload
  * gave it an old LastModified). The floor does not move (only a listing knows what waits), and
  * each is remembered from `now` (epoch seconds) on, so a duplicate event within the window is
- * recognised.
+ * recognised. With leases, an object is handed on unless its lease is running, and leased.
  */
 export function planEventObjects(
 	scopeSpec: NewFilesScope,
@@ -239,25 +341,31 @@ export function planEventObjects(
 	objects: S3ObjectInfo[],
 	now: number,
 	handedMeanwhile: Map<string, number> = new Map(),
+	leaseS = 0,
 ): { hand: S3ObjectInfo[]; digests: Array<{ digest: string; t: number }>; state: NewFilesState } {
-	const fresh = !previous || previous.scope !== scopeOf(scopeSpec);
+	const leases = leaseS > 0;
+	const start = startState(scopeSpec, previous, leases, now);
 	// "Only new files" before any listing took the start: what is older than now was there before.
-	const floor = fresh
-		? scopeSpec.startFrom === 'new'
-			? now
-			: startFloor(scopeSpec)
-		: previous!.floor;
-	const recent = fresh ? new Map<string, number>() : decodeRecent(previous!.recent);
+	const floor = start.fresh && scopeSpec.startFrom === 'new' ? now : start.floor;
+	const recent = start.recent;
 	mergeRecent(recent, handedMeanwhile);
 	const hand: S3ObjectInfo[] = [];
 	const digests: Array<{ digest: string; t: number }> = [];
 	for (const object of objects) {
 		const digest = versionDigest(object.key, object.etag);
-		if (recent.has(digest)) continue;
-		const t = Math.max(seconds(object.lastModified), now);
+		if (leases ? (recent.get(digest) ?? 0) > now : recent.has(digest)) continue;
+		const t = leases ? now + leaseS : Math.max(seconds(object.lastModified), now);
 		recent.set(digest, t);
 		hand.push(object);
 		digests.push({ digest, t });
+	}
+	if (leases) {
+		for (const [digest, until] of recent) if (until <= now) recent.delete(digest);
+		return {
+			hand,
+			digests,
+			state: { scope: scopeOf(scopeSpec), floor, recent: encodeRecent(recent), leases: true },
+		};
 	}
 	return { hand, digests, state: settle(scopeSpec, floor, recent, floor, undefined) };
 }
@@ -289,7 +397,7 @@ export function settle(
  * Objects handed on by this process recently, per trigger (workflow and node): a second poll
  * that overlaps the first (a slow listing, the event trigger's listing beside its queue, a
  * re-publish that builds its state from what n8n saved a moment before) does not hand them on
- * again. Kept for an hour, at most RECENT_LIMIT per trigger.
+ * again. Kept for an hour (a lease: while it runs), at most RECENT_LIMIT per trigger.
  */
 const handedInProcess = new Map<string, Map<string, { t: number; at: number }>>();
 const IN_PROCESS_MS = 3600_000;
@@ -299,7 +407,8 @@ export function recentlyHanded(trigger: string, now: number): Map<string, number
 	const result = new Map<string, number>();
 	if (!entries) return result;
 	for (const [digest, { t, at }] of entries) {
-		if (now - at > IN_PROCESS_MS) entries.delete(digest);
+		// A lease (its end, in the future) is kept while it runs, even past the hour.
+		if (now - at > IN_PROCESS_MS && !(t !== LEFT_ALONE && t * 1000 > now)) entries.delete(digest);
 		else result.set(digest, t);
 	}
 	return result;

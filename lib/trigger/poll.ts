@@ -428,6 +428,11 @@ export interface NewFilesOptions extends Common {
 	maxFilesPerRun: number;
 	/** The trigger's identity in this process (workflow and node), for overlapping polls. */
 	triggerId: string;
+	/**
+	 * Set when imported files leave the folder (Finish Import moves or deletes them): a file still
+	 * there this long after it was handed on is handed on again (its import failed). 0: each version once.
+	 */
+	leaseMs?: number;
 }
 
 function newFilesScope(o: NewFilesOptions): {
@@ -452,7 +457,11 @@ export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
 	const { bucket, prefix, scope } = newFilesScope(o);
 	const store = o.storeFor(bucket);
 	const accepts = newFileFilter(prefix, o.patterns, o.includeSubFolders);
-	const planner = new NewFilesPlanner(scope, o.manual ? undefined : o.state.newFiles);
+	const leaseS = o.manual ? 0 : Math.ceil((o.leaseMs ?? 0) / 1000);
+	const planner = new NewFilesPlanner(scope, o.manual ? undefined : o.state.newFiles, {
+		leaseS,
+		now: Math.floor(o.now / 1000),
+	});
 	let listed = 0;
 	for await (const page of store.listPages(prefix, o.includeSubFolders ? undefined : '/'))
 		for (const object of page.objects) {
@@ -474,8 +483,9 @@ export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
 			);
 	}
 	const items: Array<Record<string, unknown>> = [];
+	const origin = originOf(o, prefix);
 	for (const [index, object] of plan.hand.entries()) {
-		const item = newFileItem(bucket, object, o.read.csv, prefix);
+		const item = newFileItem(bucket, object, o.read.csv, origin);
 		items.push(index === 0 ? await withSample(store, item, object, o) : item);
 	}
 	if (items.length === 0 && o.manual)
@@ -521,6 +531,7 @@ export async function handNewFileEvents(
 		objects,
 		Math.floor(o.now / 1000),
 		recentlyHanded(o.triggerId, o.now),
+		Math.ceil((o.leaseMs ?? 0) / 1000),
 	);
 	rememberHanded(o.triggerId, plan.digests, o.now);
 	o.state.newFiles = plan.state;
@@ -528,9 +539,23 @@ export async function handNewFileEvents(
 	const size = Math.max(1, o.maxFilesPerRun);
 	for (let i = 0; i < plan.hand.length; i += size)
 		runs.push(
-			plan.hand.slice(i, i + size).map((object) => newFileItem(bucket, object, o.read.csv, prefix)),
+			plan.hand
+				.slice(i, i + size)
+				.map((object) => newFileItem(bucket, object, o.read.csv, originOf(o, prefix))),
 		);
 	return runs;
+}
+
+/** What a New Files item says of where it came from: what Finish Import needs to move it, or to say when it comes again. */
+function originOf(o: NewFilesOptions, folder: string): NonNullable<ImportFile['origin']> {
+	return {
+		mode: 'newFiles',
+		folder,
+		...(o.includeSubFolders ? { subFolders: true } : {}),
+		...(!o.manual && (o.leaseMs ?? 0) > 0
+			? { leaseUntil: new Date(o.now + (o.leaseMs ?? 0)).toISOString() }
+			: {}),
+	};
 }
 
 /** Whether an event names the single file. */

@@ -1,5 +1,6 @@
 import type { IDataObject, INodeProperties, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 
+import { importedFilesLeave } from '../../lib/afterImport/plan';
 import type { NewFilesOptions } from '../../lib/trigger/poll';
 import type { StartFrom } from '../../lib/trigger/newFiles';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
@@ -15,6 +16,7 @@ type NewFilesCommon = Omit<
 	| 'since'
 	| 'maxFilesPerRun'
 	| 'triggerId'
+	| 'leaseMs'
 >;
 
 /**
@@ -274,8 +276,8 @@ export const triggerProperties: INodeProperties[] = [
 				typeOptions: { minValue: 1 },
 				default: 60,
 				description:
-					'How long a folder handed to a run is kept from other runs. A folder still in current/ after this is handed on again.',
-				displayOptions: { show: { '/mode': ['markerFolders'] } },
+					'How long a folder (or, with New Files, a file) handed to a run is kept from other runs; set it longer than your longest run. A folder still in current/ after this is handed on again; so is a file still in the folder when Finish Import moves or deletes imported files (its import failed).',
+				displayOptions: { show: { '/mode': ['markerFolders', 'newFiles'] } },
 			},
 			{
 				displayName: 'Max Files per Run',
@@ -344,5 +346,12 @@ export function newFilesSettings(
 		...(startFrom === 'modifiedSince' ? { since: sinceMs } : {}),
 		maxFilesPerRun: Number(options.maxFilesPerRun ?? 5),
 		triggerId: `${context.getWorkflow().id ?? ''}/${context.getNode().id}`,
+		// Imported files leave the folder (a Finish Import after the trigger moves or deletes them):
+		// a file still there after its lease was not imported, and is handed on again.
+		leaseMs: importedFilesLeave(
+			context.getChildNodes(context.getNode().name, { includeNodeParameters: true }),
+		)
+			? Number(options.leaseMinutes ?? 60) * 60_000
+			: 0,
 	};
 }

@@ -183,3 +183,136 @@ describe('New Files: what is handed on (decision table)', () => {
 		expect(['2024-01/a.csv', '2023-12/a.csv', 'a.csv'].filter(byPath)).toEqual(['2024-01/a.csv']);
 	});
 });
+
+describe('New Files when imported files leave the folder: leases (decision table)', () => {
+	const S = Math.floor(T0 / 1000);
+	const LEASE = 3600;
+	/** A poll at `s` seconds after T0, with leases of an hour. */
+	function leasePlan(
+		objects: S3ObjectInfo[],
+		state: NewFilesState | undefined,
+		s: number,
+		maxFiles = 10,
+		spec: NewFilesScope = scope,
+	) {
+		const planner = new NewFilesPlanner(spec, state, { leaseS: LEASE, now: S + s });
+		for (const o of objects) planner.add(o);
+		return planner.build(maxFiles);
+	}
+	const keys = (p: { hand: S3ObjectInfo[] }) => p.hand.map((o) => o.key);
+
+	it('a file still there after its lease is handed on again (its import failed); not before; a file gone is forgotten', () => {
+		const listing = [object('in/a', 10), object('in/b', 20)];
+		const first = leasePlan(listing, undefined, 100);
+		expect(keys(first)).toEqual(['in/a', 'in/b']);
+		expect(first.state.leases).toBe(true);
+		// b was imported and moved away; a failed and is still there.
+		expect(keys(leasePlan([object('in/a', 10)], first.state, 100 + LEASE - 1))).toEqual([]);
+		const again = leasePlan([object('in/a', 10)], first.state, 100 + LEASE);
+		expect(keys(again)).toEqual(['in/a']);
+		// Only a's new lease is remembered: b's ended, and b left the folder.
+		expect([...decodeRecent(again.state.recent).values()]).toEqual([S + 100 + 2 * LEASE]);
+	});
+
+	it('the floor stays put: a file waiting for days is still handed on, and so is one that failed a week ago', () => {
+		const listing = [object('in/old', 0), object('in/new', 7 * 86400)];
+		const first = leasePlan(listing, undefined, 7 * 86400 + 10, 1);
+		expect(keys(first)).toEqual(['in/old']);
+		expect(first.state.floor).toBe(0);
+		const second = leasePlan(listing, first.state, 7 * 86400 + 20, 1);
+		expect(keys(second)).toEqual(['in/new']);
+		// A week later both are still there (the destination was down all along): both again.
+		expect(keys(leasePlan(listing, second.state, 14 * 86400))).toEqual(['in/old', 'in/new']);
+	});
+
+	it('a file written over while its lease runs is handed on at once, in its new version', () => {
+		const first = leasePlan([object('in/a', 10, 'v1')], undefined, 100);
+		const over = leasePlan([object('in/a', 200, 'v2')], first.state, 300);
+		expect(over.hand.map((o) => o.etag)).toEqual(['v2']);
+	});
+
+	it('at most 10,000 leases run at once: beyond that, files wait until leased files leave the folder or their leases end', () => {
+		const listing = Array.from({ length: RECENT_LIMIT + 5 }, (_, i) =>
+			object(`in/f${String(i).padStart(5, '0')}`, i),
+		);
+		const first = leasePlan(listing, undefined, 100_000, RECENT_LIMIT + 5);
+		expect(first.hand).toHaveLength(RECENT_LIMIT);
+		expect(first.waiting).toBe(5);
+		// The first 10 were imported and left; 10 leases are free again.
+		const second = leasePlan(listing.slice(10), first.state, 100_010, 100);
+		expect(keys(second)).toEqual(listing.slice(RECENT_LIMIT).map((o) => o.key));
+	});
+
+	it('only new files: what the start found is left alone for good while it is there; what comes later gets leases', () => {
+		const spec = { ...scope, startFrom: 'new' as const };
+		const there = [object('in/old', 10)];
+		const start = leasePlan(there, undefined, 100, 10, spec);
+		expect(start).toMatchObject({ hand: [], baseline: true });
+		const later = [...there, object('in/new', 200)];
+		const next = leasePlan(later, start.state, 300, 10, spec);
+		expect(keys(next)).toEqual(['in/new']);
+		// Days later: the old file is still left alone; the new one (still there) comes again.
+		expect(keys(leasePlan(later, next.state, 300 + 5 * 86400, 10, spec))).toEqual(['in/new']);
+		// The old file removed by hand: it is forgotten.
+		const gone = leasePlan([object('in/new', 200)], next.state, 400, 10, spec);
+		expect(decodeRecent(gone.state.recent).size).toBe(1);
+	});
+
+	it('turning leases on keeps the files handed on before as done; turning them off counts leased files as handed on', () => {
+		const listing = [object('in/a', 10), object('in/b', 20)];
+		const without = plan(listing, undefined);
+		expect(keys(leasePlan(listing, without.state, 10 * LEASE))).toEqual([]);
+		const leased = leasePlan([...listing, object('in/c', 30)], without.state, 100);
+		expect(keys(leased)).toEqual(['in/c']);
+		expect(plan([...listing, object('in/c', 30)], leased.state).hand).toEqual([]);
+	});
+
+	it('events: an object is handed on unless its lease runs; after the lease, again', () => {
+		const now = S + 1000;
+		const events = planEventObjects(scope, undefined, [object('in/a', 10)], now, new Map(), LEASE);
+		expect(keys(events)).toEqual(['in/a']);
+		expect(events.state.leases).toBe(true);
+		expect(
+			keys(planEventObjects(scope, events.state, [object('in/a', 10)], now + 5, new Map(), LEASE)),
+		).toEqual([]);
+		// A listing within the lease does not hand it either; one after it does.
+		expect(keys(leasePlan([object('in/a', 10)], events.state, 1000 + LEASE - 1))).toEqual([]);
+		expect(keys(leasePlan([object('in/a', 10)], events.state, 1000 + LEASE))).toEqual(['in/a']);
+	});
+
+	it('state stays bounded with 100,000 objects waiting under the folder (a destination down for a day)', () => {
+		const listing = Array.from({ length: 100_000 }, (_, i) =>
+			object(`in/part-${String(i).padStart(6, '0')}.csv`, Math.floor(i / 2)),
+		);
+		let state: NewFilesState | undefined;
+		let handed = 0;
+		const started = Date.now();
+		// Every poll a minute apart; nothing leaves the folder (every import fails).
+		for (let poll = 0; poll < 10; poll++) {
+			const p = leasePlan(listing, state, 100_000 + poll * 60, 10_000);
+			handed += p.hand.length;
+			state = p.state;
+			expect(decodeRecent(state.recent).size).toBeLessThanOrEqual(RECENT_LIMIT);
+		}
+		const perPoll = (Date.now() - started) / 10;
+		// 10,000 leases run: nothing more is handed on until they end.
+		expect(handed).toBe(RECENT_LIMIT);
+		expect(JSON.stringify(state).length).toBeLessThan(160_000);
+		console.log(
+			`New Files plan with leases over 100,000 listed objects: ${perPoll.toFixed(0)} ms per poll`,
+		);
+		expect(perPoll).toBeLessThan(2000);
+		// After the lease, the next 10,000 (oldest first, the first ones again).
+		const after = leasePlan(listing, state, 100_000 + LEASE + 600, 10_000);
+		expect(after.hand).toHaveLength(RECENT_LIMIT);
+		expect(after.hand[0].key).toBe('in/part-000000.csv');
+	}, 60_000);
+
+	it('status files written next to files never count, whatever the pattern', () => {
+		const all = newFileFilter('in/', ['*'], true);
+		expect(['in/a.csv', 'in/a.csv.status.txt', 'in/status.txt'].filter(all)).toEqual([
+			'in/a.csv',
+			'in/status.txt',
+		]);
+	});
+});
