@@ -5,7 +5,13 @@ import type {
 	ISourceData,
 } from 'n8n-workflow';
 
-import { importOfItem, isFileOutcome, type ImportMetadata } from '../../lib/importMetadata';
+import {
+	fileIdentity,
+	importOfItem,
+	isFileOutcome,
+	type ImportFile,
+	type ImportMetadata,
+} from '../../lib/importMetadata';
 import { BatchCollector } from '../../lib/px/outcome';
 
 /** The nodes whose items start an import: the trigger, or the trigger of a per-file sub-workflow. */
@@ -15,13 +21,21 @@ const ROW_SOURCE_TYPES = ['.fieldMapper', '.accountMatcher', ...START_TYPES];
 
 export interface Collected {
 	collector: BatchCollector;
-	/** Each folder's output item is paired with the first input item of that folder. */
+	/**
+	 * Each folder's output item is paired with the first input item of that folder; each file's
+	 * outside marker folders (`pairingKey`) with the first input item of the file.
+	 */
 	firstItemOf: Map<string, IPairedItemData>;
 }
 
+/** What pairs an output item with its first input item: the batch folder, or the file outside marker folders. */
+export function pairingKey(file: ImportFile): string {
+	return file.batch?.folder ?? `file:${fileIdentity(file)}`;
+}
+
 /**
- * Gathers what reached the status writer: the files the trigger handed on in this execution (so a
- * batch none of whose rows arrived is still closed), then its three inputs. Items whose destination
+ * Gathers what reached the node: the files the trigger handed on in this execution (so a batch, or
+ * a file, none of whose rows arrived is still accounted for), then its three inputs. Items whose destination
  * replaced their JSON are traced back through n8n's paired items to the nearest node that emitted
  * them with their import metadata (an item paired with several, like the Postgres node's one
  * answer to one statement for many rows, counts for each of them). An error item that cannot be
@@ -93,8 +107,8 @@ export function collectOutcomes(this: IExecuteFunctions): Collected {
 	};
 	const remember = (metas: ImportMetadata[], item: number, input: number) => {
 		for (const meta of metas) {
-			const folder = meta.file.batch?.folder;
-			if (folder && !firstItemOf.has(folder)) firstItemOf.set(folder, { item, input });
+			const key = pairingKey(meta.file);
+			if (!firstItemOf.has(key)) firstItemOf.set(key, { item, input });
 		}
 	};
 

@@ -1,8 +1,8 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import { fileLabel, IMPORT_KEY } from '../../lib/importMetadata';
-import { fileOutcomes, quote } from '../../lib/px/outcome';
-import type { Collected } from './collect';
+import { decideFile, fileOutcomes, quote } from '../../lib/px/outcome';
+import { pairingKey, type Collected } from './collect';
 
 /**
  * Report File Outcome: one item per file that reached the writer in this (sub-)execution, carrying
@@ -49,6 +49,31 @@ export function reportFileOutcomes(
 				},
 			});
 		}
+	}
+	// Files outside marker folders (New Files, Single File): the parent's Finish Import decides them.
+	for (const tally of collector.files()) {
+		const why = collector.undecidableFile(tally);
+		if (why) {
+			undecided.push(`${fileLabel(tally.file)}: ${why}`);
+			continue;
+		}
+		const { done, outcome } = decideFile(tally, collector.unattributedErrors);
+		items.push({
+			pairedItem: firstItemOf.get(pairingKey(tally.file)),
+			json: {
+				file: fileLabel(tally.file),
+				success: done,
+				rows: outcome.rows,
+				delivered: outcome.delivered,
+				failed: outcome.failed,
+				rejectedRows: outcome.rejectedRows,
+				problems: [...outcome.reasons, ...outcome.destinationErrors, ...outcome.missing].slice(
+					0,
+					20,
+				),
+				[IMPORT_KEY]: { file: tally.file, row: 0, outcome },
+			},
+		});
 	}
 	if (undecided.length > 0 && !this.continueOnFail()) {
 		throw new NodeOperationError(

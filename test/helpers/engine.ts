@@ -280,7 +280,8 @@ export async function execute(
 	triggerName: string,
 	triggerData: INodeExecutionData[][],
 	credentials: TestCredentials,
-	onNodeFinished?: (nodeName: string) => void,
+	/** Called (and awaited) after each node, as n8n's nodeExecuteAfter hook. */
+	onNodeFinished?: (nodeName: string) => unknown,
 ): Promise<IRun> {
 	const node = workflow.getNode(triggerName);
 	if (!node) throw new Error(`No node named ${triggerName}`);
@@ -303,7 +304,9 @@ export async function execute(
 		workflowData as never,
 	);
 	if (onNodeFinished)
-		additionalData.hooks.addHandler('nodeExecuteAfter', (nodeName) => onNodeFinished(nodeName));
+		additionalData.hooks.addHandler('nodeExecuteAfter', async (nodeName) => {
+			await onNodeFinished(nodeName);
+		});
 	const runData = createRunExecutionData({
 		executionData: {
 			nodeExecutionStack: [{ node, data: { main: triggerData }, source: null }],
