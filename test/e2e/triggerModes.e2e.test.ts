@@ -3,19 +3,24 @@
  * mode (main + one worker, Redis, PostgreSQL): New Files (200 files in three waves, each imported
  * once across a restart of n8n; an overwrite imported again), S3 event notifications through
  * moto's SQS (a marker folder within seconds of its marker, a duplicated event imported once, a
- * folder whose event never came imported by the fallback listing), and Staircase's timings (a new
- * upload at the next minute poll, an unchanged file re-read after its interval and not before).
+ * folder whose event never came imported by the fallback listing), Staircase's timings (a new
+ * upload at the next minute poll, an unchanged file re-read after its interval and not before), and
+ * New Files with Finish Import moving each file after its import (examples/new-files-import.json):
+ * a destination failing leaves every file in place, and after it recovers every file is moved once.
  *
  * To keep CI short, every case runs in the same server at once: the waits (Poll Times at every
  * minute, the re-read interval, the fallback listing) overlap, and the restart serves them all.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
 	CreateBucketCommand,
+	GetObjectCommand,
+	ListObjectsV2Command,
 	PutBucketNotificationConfigurationCommand,
 	PutObjectCommand,
 	S3Client,
@@ -38,6 +43,48 @@ const BUCKET = 'trigger-modes';
 const SECRET = 'e2e-secret-key-value';
 type N8n = Awaited<ReturnType<typeof startN8n>>;
 type Row = { wf: string; key: string; id: string; v: string; at: number };
+type Execution = {
+	id: string;
+	status: string;
+	startedAt?: string;
+	stoppedAt?: string;
+	data?: { resultData?: { error?: { message?: string } } };
+};
+
+/**
+ * The destination of examples/new-files-import.json: takes each batch of rows (a JSON array), or
+ * answers 503 while it is down, as a service that is unavailable would.
+ */
+async function startDestination() {
+	const state = { down: true, rows: [] as Array<{ id: string }>, refused: 0 };
+	const server: Server = createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			if (state.down) {
+				state.refused++;
+				res.writeHead(503, { 'content-type': 'text/plain' });
+				res.end('Service Unavailable');
+				return;
+			}
+			for (const row of JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ id: string }>)
+				state.rows.push(row);
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{"ok":true}');
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const address = server.address();
+	const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/bulk`;
+	return {
+		state,
+		url,
+		close: async () => {
+			server.closeAllConnections();
+			await new Promise((resolve) => server.close(resolve));
+		},
+	};
+}
 
 function describeTriggerModes(title: string, queueMode: boolean) {
 	describe(title, () => {
@@ -54,6 +101,9 @@ function describeTriggerModes(title: string, queueMode: boolean) {
 		const workflows: Record<string, string> = {};
 		let markerQueue: { url: string; arn: string };
 		let publishedAt = 0;
+		let destination: Awaited<ReturnType<typeof startDestination>>;
+		/** What S3 held when the first import failed, then the destination recovers (see beforeAll). */
+		let whileDown: Promise<{ keys: string[]; error: string; recoveredAt: number }>;
 
 		const put = async (key: string, body: string) =>
 			await s3.send(
@@ -125,6 +175,45 @@ function describeTriggerModes(title: string, queueMode: boolean) {
 		};
 		const publish = async (wf: string) =>
 			await n8n.api('POST', `/workflows/${workflows[wf]}/publish`, {});
+		const keysUnder = async (prefix: string) =>
+			((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? [])
+				.map((o) => o.Key as string)
+				.sort();
+		const executionsOf = async (wf: string) =>
+			(await n8n.api('GET', `/executions?workflowId=${workflows[wf]}&includeData=true`))
+				.data as Execution[];
+		/** examples/new-files-import.json, pointed at this bucket, folder, destination and credential. */
+		const createMovingWorkflow = async () => {
+			const example = JSON.parse(
+				readFileSync(join(__dirname, '..', '..', 'examples', 'new-files-import.json'), 'utf8'),
+			) as {
+				nodes: Array<{
+					name: string;
+					parameters: Record<string, unknown>;
+					credentials?: Record<string, unknown>;
+				}>;
+				connections: unknown;
+			};
+			for (const node of example.nodes) {
+				if (node.credentials)
+					node.credentials = { s3InboundAwsApi: { id: workflows.credential, name: 'moto' } };
+				if (node.name === 'S3 CSV Inbound Trigger')
+					Object.assign(node.parameters, {
+						pollTimes: everyMinute,
+						bucket: BUCKET,
+						folder: 'moving/',
+						options: { maxFilesPerRun: 100, leaseMinutes: 1 },
+					});
+				if (node.name === 'Send Rows') node.parameters.url = destination.url;
+			}
+			const created = await n8n.api('POST', '/workflows', {
+				name: 'moving',
+				nodes: example.nodes,
+				connections: example.connections,
+				settings: { executionOrder: 'v1' },
+			});
+			workflows.moving = created.id;
+		};
 		const everyMinute = { item: [{ mode: 'everyMinute' }] };
 		const csv = (id: string, v: string) => `id,v\n${id},${v}\n`;
 		const wave = async (from: number, to: number) => {
@@ -135,6 +224,7 @@ function describeTriggerModes(title: string, queueMode: boolean) {
 		beforeAll(async () => {
 			moto = await startMoto();
 			receiver = await startReceiver();
+			destination = await startDestination();
 			receiver.onEvent = (kind, request) => {
 				if (kind !== 'row') return;
 				const row = JSON.parse(request.body) as Row;
@@ -239,11 +329,37 @@ function describeTriggerModes(title: string, queueMode: boolean) {
 					baseFolder: 'fallback-px',
 				},
 			});
-			// Wave 1 and the single file are there before publishing.
+			await createMovingWorkflow();
+			// Wave 1, the single file and the files to move are there before publishing.
 			await wave(0, 70);
 			await put('staircase/accounts.csv', csv('acc-1', 'first'));
+			for (let i = 0; i < 5; i++) await put(`moving/m-${i}.csv`, csv(`m${i}`, 'x'));
 			publishedAt = Date.now();
-			for (const wf of ['newFiles', 'staircase', 'events', 'fallback']) await publish(wf);
+			for (const wf of ['newFiles', 'staircase', 'events', 'fallback', 'moving']) await publish(wf);
+			// The destination is down for the first import of the files to move; once that execution
+			// has failed, what S3 holds is noted and the destination recovers. Runs beside the other
+			// cases, which share this server (and its restart).
+			whileDown = (async () => {
+				const failed = await waitFor(
+					'the failed import while the destination is down',
+					async () => {
+						try {
+							return (await executionsOf('moving')).find((e) => e.status === 'error');
+						} catch {
+							return undefined; // n8n restarting
+						}
+					},
+					120_000,
+				);
+				const keys = [...(await keysUnder('moving/')), ...(await keysUnder('processed/'))];
+				destination.state.down = false;
+				return {
+					keys,
+					error: failed.data?.resultData?.error?.message ?? '',
+					recoveredAt: Date.now(),
+				};
+			})();
+			whileDown.catch(() => undefined);
 		}, 600_000);
 
 		afterAll(async () => {
@@ -251,6 +367,7 @@ function describeTriggerModes(title: string, queueMode: boolean) {
 			await n8n?.stop();
 			await services?.stop();
 			await receiver?.close();
+			await destination?.close();
 			await moto?.stop();
 			s3?.destroy();
 			sqs?.destroy();
@@ -358,8 +475,53 @@ function describeTriggerModes(title: string, queueMode: boolean) {
 			expect(Date.now() - uploaded).toBeLessThan(70_000);
 		});
 
+		it('New Files, moving each file after its import: the destination failing leaves every file in place, and after it recovers every file is moved once', async () => {
+			const down = await whileDown;
+			const files = Array.from({ length: 5 }, (_, i) => `m-${i}.csv`);
+			// The failed execution names the files; they, with their ERROR status files, stayed.
+			expect(down.error).toMatch(/^5 files not imported, left where they are: s3:\/\/.*m-0\.csv: /);
+			expect(down.error).toMatch(/503/);
+			expect(down.keys).toEqual(files.flatMap((f) => [`moving/${f}`, `moving/${f}.status.txt`]));
+			expect(destination.state.refused).toBeGreaterThan(0);
+			// After the lease (1 minute) the trigger hands them on again; now they go through and move.
+			const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+			const moved = files.flatMap((f) => [
+				`processed/${day}/${f}`,
+				`processed/${day}/${f}.status.txt`,
+			]);
+			await waitFor(
+				'every file moved',
+				async () => JSON.stringify(await keysUnder('processed/')) === JSON.stringify(moved),
+				180_000,
+			);
+			await new Promise((r) => setTimeout(r, 3000));
+			expect(await keysUnder('moving/')).toEqual([]);
+			expect(await keysUnder('processed/')).toEqual(moved);
+			const status = await s3.send(
+				new GetObjectCommand({ Bucket: BUCKET, Key: `processed/${day}/m-0.csv.status.txt` }),
+			);
+			expect(await status.Body?.transformToString()).toBe('SUCCESS\n1 records were uploaded\n');
+			// Each file's rows were delivered once (while it was down, none were taken).
+			expect(destination.state.rows.map((r) => r.id).sort()).toEqual([
+				'm0',
+				'm1',
+				'm2',
+				'm3',
+				'm4',
+			]);
+			// The only failed executions are those while the destination was down.
+			const executions = await executionsOf('moving');
+			const failed = executions.filter((e) => e.status === 'error');
+			expect(failed.length).toBeGreaterThanOrEqual(1);
+			for (const e of failed) expect(Date.parse(e.startedAt ?? '')).toBeLessThan(down.recoveredAt);
+			const moving = executions.find((e) => e.status === 'success');
+			expect(moving).toBeDefined();
+			console.log(
+				`${title}: files moved ${Math.round((Date.parse(moving?.stoppedAt ?? '') - down.recoveredAt) / 1000)} s after the destination recovered (lease 1 minute, polls every minute)`,
+			);
+		});
+
 		it('every execution succeeded; no secret reached the n8n log', async () => {
-			type Execution = { id: string; status: string };
 			for (const wf of ['newFiles', 'staircase', 'events', 'fallback']) {
 				const executions = (await n8n.api('GET', `/executions?workflowId=${workflows[wf]}`))
 					.data as Execution[];
