@@ -19,7 +19,7 @@ const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'ui');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Console errors that name this package or its nodes and credentials. */
 const OURS =
-	/s3-inbound|s3CsvInbound|fieldMapper|accountMatcher|pxStatusWriter|importStatusCallback|S3 CSV Inbound|Field Mapper|Account Matcher|PX Status Writer|S3 Inbound AWS/i;
+	/s3-inbound|s3CsvInbound|fieldMapper|accountMatcher|pxStatusWriter|importStatusCallback|S3 CSV Inbound|Field Mapper|Account Matcher|PX Status Writer|Finish Import|S3 Inbound AWS/i;
 
 function ensureChromium(): void {
 	if (existsSync(CHROMIUM)) return;
@@ -218,10 +218,13 @@ describe('the demo in a browser', () => {
 		expect(canvas.join('\n')).toMatch(/Marker folders/);
 		const trigger = await openNode('S3 CSV Inbound Trigger', 'trigger-marker.png');
 		expect(trigger).toMatch(/Marker Name/);
+		// The marker example's Finish Import node is still named PX Status Writer there.
 		const writer = await openNode('PX Status Writer', 'px-status-writer.png');
-		expect(writer).toMatch(/Fail Execution on ERROR Batch/);
+		expect(writer).toMatch(/Fail Execution on Failed Import/);
 		expect(writer).toMatch(/Imported Rows/);
-		expect(writer).toMatch(/Close Batch Folders/);
+		expect(writer).toMatch(/Finish Files and Batch Folders/);
+		expect(writer).toMatch(/After Import/);
+		expect(writer).toMatch(/Marker folders .*always move to processed\//);
 		const each = await openNode('Import Each File', 'import-each-file.png');
 		expect(each).toMatch(/Run once for each item/);
 	});
@@ -337,7 +340,7 @@ describe('the demo in a browser', () => {
 		expect(subtitle).toMatch(/Accounts by CRM ID/);
 	});
 
-	it("the newer trigger modes: New Files (start point, pattern, sub-folders) and the event trigger (queue, fallback listing), and the single file's re-read interval", async () => {
+	it("the newer trigger modes: New Files (start point, pattern, sub-folders) and the event trigger (queue, fallback listing), the single file's re-read interval, and Finish Import moving files after their import", async () => {
 		const credentials = {
 			s3InboundAwsApi: { id: demo.credentials.s3, name: 'Demo bucket (moto)' },
 		};
@@ -384,8 +387,21 @@ describe('the demo in a browser', () => {
 					{ mode: 'singleFile', bucket: demo.bucket, fileKey: 'a.csv' },
 					600,
 				),
+				{
+					id: 'finish-import',
+					name: 'Finish Import',
+					type: 'n8n-nodes-s3-inbound.pxStatusWriter',
+					typeVersion: 2,
+					position: [300, 300],
+					parameters: { afterImport: 'move' },
+					credentials,
+				},
 			],
-			connections: {},
+			connections: {
+				'New Files Trigger': {
+					main: [[{ node: 'Finish Import', type: 'main', index: 0 }]],
+				},
+			},
 			settings: { executionOrder: 'v1' },
 		});
 		await openWorkflow(created.id, 'trigger-modes-workflow.png');
@@ -407,6 +423,21 @@ describe('the demo in a browser', () => {
 		expect(events).not.toMatch(/Poll Times|Check Every|Import at Every Poll/);
 		const hourly = await openNode('Hourly Trigger', 'trigger-re-read.png');
 		expect(hourly).toMatch(/Re-Read Unchanged File Every \(Minutes\)/);
+		const finish = await openNode('Finish Import', 'finish-import-move.png');
+		for (const label of [
+			/After Import/,
+			/Move to Folder/,
+			/Move To/,
+			/Write Status File/,
+			/Send Status Callback/,
+			/Fail Execution on Failed Import/,
+		])
+			expect(finish).toMatch(label);
+		expect(finish).not.toMatch(/Tag Key/);
+		const subtitle = await page
+			.locator('[data-test-id="canvas-node"][data-node-name="Finish Import"]')
+			.innerText();
+		expect(subtitle).toMatch(/Move imported files/);
 	});
 
 	it('both credentials open, with their fields', async () => {
