@@ -13,8 +13,9 @@ import { s3Access } from '../shared/s3';
 import type { Collected } from './collect';
 
 /**
- * Close Batch Folders: per batch folder, decide SUCCESS or ERROR, journal it, move the files to
- * processed/, write status.txt, send the callback, move the marker last (lib/px/complete.ts).
+ * Marker folders (Finish Files and Batch Folders): per batch folder, decide SUCCESS or ERROR,
+ * journal it, move the files to processed/, write status.txt, send the callback, move the marker
+ * last (lib/px/complete.ts).
  * A batch it cannot decide is left open and the execution fails naming it.
  */
 export async function closeBatches(
@@ -240,7 +241,7 @@ export async function closeBatches(
 			),
 			{
 				description:
-					'The batch is done: status.txt says ERROR with the reasons, its files are under processed/, and the callback (if on) said success: false. This execution fails so that you see it and n8n’s error workflow runs; turn off Fail Execution on ERROR Batch to let it succeed with a warning.',
+					'The batch is done: status.txt says ERROR with the reasons, its files are under processed/, and the callback (if on) said success: false. This execution fails so that you see it and n8n’s error workflow runs; turn off Fail Execution on Failed Import to let it succeed with a warning.',
 			},
 		);
 	}

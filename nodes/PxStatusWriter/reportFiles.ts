@@ -6,7 +6,7 @@ import { pairingKey, type Collected } from './collect';
 
 /**
  * Report File Outcome: one item per file that reached the writer in this (sub-)execution, carrying
- * the file's outcome in `_import.outcome`, which the parent workflow's Close Batch Folders counts.
+ * the file's outcome in `_import.outcome`, which the parent workflow's Finish Import counts.
  */
 export function reportFileOutcomes(
 	this: IExecuteFunctions,
