@@ -158,16 +158,17 @@ export interface NewFilesPlan {
 	state: NewFilesState;
 }
 
-/**
- * Builds the plan from a listing, page by page, keeping only what can be handed on: objects at or
- * above the floor that are not among the recent ones.
- */
 export interface LeaseOptions {
 	/** How long a file handed on is kept from being handed on again (seconds); 0 or unset: no leases, each version once. */
 	leaseS?: number;
 	/** Epoch seconds: when this poll runs (leases are counted from it). */
 	now?: number;
 }
+
+/**
+ * Builds the plan from a listing, page by page, keeping only what can be handed on: objects at or
+ * above the floor that are not among the recent ones (with leases: not leased).
+ */
 
 export class NewFilesPlanner {
 	private readonly recent: Map<string, number>;
