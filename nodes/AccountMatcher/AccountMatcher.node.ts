@@ -17,7 +17,7 @@ import {
 } from '../../lib/matching/matcher';
 import type { MatchingType } from '../../lib/matching/normalise';
 import { IMPORT_KEY, importOfItem } from '../../lib/importMetadata';
-import { handOnRows, outputProperties, withoutImport } from '../shared/rowOutput';
+import { handOnRows, outputProperties, rowOutputOf, withoutImport } from '../shared/rowOutput';
 
 export class AccountMatcher implements INodeType {
 	description: INodeTypeDescription = {
@@ -321,11 +321,7 @@ export class AccountMatcher implements INodeType {
 							meta: importOfItem(rows[source]),
 							paired: { item: source, input: 0 },
 						})),
-						{
-							form: 'batches',
-							metadata: 'item',
-							rowsPerBatch: this.getNodeParameter('rowsPerBatch', 0, 1000) as number,
-						},
+						rowOutputOf((name, fallback) => this.getNodeParameter(name, 0, fallback), 'item'),
 					)
 				: out(result.matched);
 		return [matched, out(result.unmatched), out(result.ambiguous)];

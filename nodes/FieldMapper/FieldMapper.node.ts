@@ -12,7 +12,12 @@ import { FieldMapping, fieldsFromJson, type FieldDefinition } from '../../lib/ma
 import { STAIRCASE_ACCOUNT_FIELDS } from '../../lib/mapping/presets';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
-import { METADATA_IN_ROWS_OPTION, outputProperties, type RowOutput } from '../shared/rowOutput';
+import {
+	METADATA_IN_ROWS_OPTION,
+	outputProperties,
+	rowOutputOf,
+	type RowOutput,
+} from '../shared/rowOutput';
 import { definitionsOf, FIELD_VALUES, presetRows } from './fieldList';
 import { mapFileItems } from './mapFileItems';
 import { mapRowItems } from './mapRowItems';
@@ -293,11 +298,10 @@ export class FieldMapper implements INodeType {
 		// Versions 1 and 2 hand on one item per row with _import in its JSON.
 		const output: RowOutput =
 			this.getNode().typeVersion >= 3
-				? {
-						form: this.getNodeParameter('output', 0, 'rows') as RowOutput['form'],
-						metadata: options.importMetadataInRows === true ? 'json' : 'item',
-						rowsPerBatch: this.getNodeParameter('rowsPerBatch', 0, 1000) as number,
-					}
+				? rowOutputOf(
+						(name, fallback) => this.getNodeParameter(name, 0, fallback),
+						options.importMetadataInRows === true ? 'json' : 'item',
+					)
 				: { form: 'rows', metadata: 'json', rowsPerBatch: 1000 };
 		let mapping: FieldMapping;
 		try {

@@ -115,11 +115,17 @@ const insertAutoMapped = {
 	columns: { mappingMode: 'autoMapInputData', value: {}, matchingColumns: [], schema: [] },
 	options: {},
 };
-/** n8n's Postgres node, Execute Query, one statement per batch item. */
-const insertBatches = (queryBatching: string) => ({
+/**
+ * n8n's Postgres node, Execute Query, one statement per batch item: the rows as one JSON text (the
+ * Field Mapper's Rows As: JSON Text, as the example ships), or an array stringified by an expression.
+ */
+const insertBatches = (queryBatching: string, rowsAs: 'text' | 'array') => ({
 	operation: 'executeQuery',
 	query: 'insert into px_rows select * from json_populate_recordset(null::px_rows, $1::json)',
-	options: { queryBatching, queryReplacement: '={{ JSON.stringify($json.rows) }}' },
+	options: {
+		queryBatching,
+		queryReplacement: rowsAs === 'text' ? '={{ $json.rows }}' : '={{ JSON.stringify($json.rows) }}',
+	},
 });
 
 /** Trigger → Field Mapper (v3, strict) → [Pad] → Postgres (error output on) → PX Status Writer (v2). */
@@ -220,13 +226,13 @@ describe('into PostgreSQL through n8n’s Postgres node', () => {
 		expect(error).toMatch(/^1 batch folder closed with ERROR: .*Invalid string length/);
 	});
 
-	it('batches of rows (one statement per 500 rows): the rows land in bulk; a batch with a key that exists fails alone, named by its rows', async () => {
+	it('batches of rows as JSON text (one statement per 500 rows): the rows land in bulk; a batch with a key that exists fails alone, named by its rows', async () => {
 		pg.psql("insert into px_rows values ('u1234', 0, null)");
 		const { bucket, store } = await seed({ 'd.csv': `${HEADER}\n${rows(2000, 'u')}\n` });
 		const { result, error } = await run(
 			bucket,
-			{ output: 'batches', rowsPerBatch: 500 },
-			insertBatches('independently'),
+			{ output: 'batches', rowsPerBatch: 500, rowsAs: 'text' },
+			insertBatches('independently', 'text'),
 		);
 		expect(outputOf(result, 'Field Mapper')).toHaveLength(4);
 		// Rows 1001-1500 hold u1234: that statement fails; the other three land.
@@ -237,13 +243,13 @@ describe('into PostgreSQL through n8n’s Postgres node', () => {
 		expect(error).toMatch(/^1 batch folder closed with ERROR/);
 	});
 
-	it('batches of rows in one Single Query statement: its one error names no row, and the batch closes with ERROR quoting it', async () => {
+	it('batches of rows as arrays in one Single Query statement: its one error names no row, and the batch closes with ERROR quoting it', async () => {
 		pg.psql("insert into px_rows values ('v999', 0, null)");
 		const { bucket, store } = await seed({ 'e.csv': `${HEADER}\n${rows(2000, 'v')}\n` });
 		const { error } = await run(
 			bucket,
 			{ output: 'batches', rowsPerBatch: 500 },
-			insertBatches('single'),
+			insertBatches('single', 'array'),
 		);
 		expect(count("id like 'v%'")).toBe(1);
 		expect(await store.readText('px/processed/20240101/status.txt')).toMatch(

@@ -384,6 +384,26 @@ describe('PX Status Writer: every batch handed on closes, or the execution fails
 		expect(out[0].json.counts).toMatchObject({ uploaded: 4, failed: 3 });
 	});
 
+	it('batches of rows as JSON text: the same items with the rows as one text, counted by their rows', async () => {
+		const { bucket, store } = await seedFolders({
+			'20240101': { 'a.csv': `${HEADER}\n${rows(7)}\n` },
+		});
+		const { out } = await runFlow(bucket, {
+			fieldMapperVersion: 3,
+			fieldMapper: { output: 'batches', rowsPerBatch: 3, rowsAs: 'text' },
+			destination: { replaceJson: false },
+			statusWriterVersion: 1,
+		});
+		const batches = received.flat();
+		expect(batches.map((b) => typeof b.json.rows)).toEqual(['string', 'string', 'string']);
+		expect(JSON.parse(batches[2].json.rows as string)).toEqual([{ id: '7', score: 6 }]);
+		expect(batches[1].json._import).toMatchObject({ row: 4, lastRow: 6, rowCount: 3 });
+		expect(await store.readText('px/processed/20240101/status.txt')).toBe(
+			'SUCCESS\n7 records were uploaded\n',
+		);
+		expect(out[0].json.counts).toMatchObject({ uploaded: 7, failed: 0 });
+	});
+
 	it('rows of Field Mapper version 3 hold only their fields; the status writer traces them through paired items', async () => {
 		const { bucket, store } = await seedFolders({
 			'20240101': { 'a.csv': `${HEADER}\n${rows(4)}\n` },
