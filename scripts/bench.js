@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run bench`, in two parts (BENCH_PARTS=map,db by default; one of them to run it alone).
+ * `npm run bench`, in two parts (BENCH_PARTS=map,db by default; one of them to run it alone; and
+ * `variants`, not run by default: ours' variants on one file, see scripts/lib/dbBench.js).
  *
  * db: the job users have. A marker folder of 1 x 350,000 and of 5 x 350,000 rows lands in a
  * PostgreSQL table, under n8n's defaults (execution data saved, its default expression engine),
@@ -50,7 +51,7 @@ const { userCsvGz, FIELDS } = require('./lib/benchData');
 const { peakSampler, median, mb, treeRss } = require('./lib/measure');
 const { stageBreakdown, printStages } = require('./bench-stages');
 const { expertCode } = require('./lib/benchDb');
-const { dbBench } = require('./lib/dbBench');
+const { dbBench, dbVariants } = require('./lib/dbBench');
 
 const out = (/** @type {string} */ t) => process.stdout.write(`${t}\n`);
 const ROWS = Number(process.env.BENCH_ROWS || 350_000);
@@ -640,6 +641,10 @@ async function main() {
 	if (parts.includes('db')) {
 		if (lines.length) out('');
 		lines.push(await dbBench());
+	}
+	if (parts.includes('variants')) {
+		out('');
+		await dbVariants();
 	}
 	out('');
 	for (const line of lines) out(line);

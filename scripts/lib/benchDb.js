@@ -45,17 +45,23 @@ const insertSql = (/** @type {string} */ table = TABLE) =>
 		.join(', ')}`;
 
 /**
- * How the batch's rows reach the statement's $1 (the Postgres node's Query Parameters):
+ * How the batch's rows reach the statement's $1 (the Postgres node's Query Parameters). Under n8n's
+ * default ("vm") expression engine an expression reads `$json` through a bridge, one call per
+ * value; `$('Node').item` is copied across in one call.
  * - `stringify`: the example's `{{ JSON.stringify($json.rows) }}` (the node evaluates it twice per
  *   item, then JSON-parses the text once to see whether it is JSON);
- * - `array`: `{{ [$json.rows] }}`, a one-element array whose element the node stringifies once.
+ * - `array`: `{{ [JSON.stringify($json.rows)] }}`: an array is taken as the parameters as they are,
+ *   so the node evaluates the expression once and does not parse the text again;
+ * - `item`: `{{ [JSON.stringify($('<node>').item.json.rows)] }}`, the item in one copy, once;
  * - `text`: `{{ $json.rows }}`, for rows that already are JSON text.
- * @typedef {'stringify' | 'array' | 'text'} QueryParameter
+ * @typedef {'stringify' | 'array' | 'item' | 'text'} QueryParameter
+ * @type {Record<QueryParameter, (rowsNode: string) => string>}
  */
 const QUERY_PARAMETERS = {
-	stringify: '={{ JSON.stringify($json.rows) }}',
-	array: '={{ [$json.rows] }}',
-	text: '={{ $json.rows }}',
+	stringify: () => '={{ JSON.stringify($json.rows) }}',
+	array: () => '={{ [JSON.stringify($json.rows)] }}',
+	item: (rowsNode) => `={{ [JSON.stringify($(${JSON.stringify(rowsNode)}).item.json.rows)] }}`,
+	text: () => '={{ $json.rows }}',
 };
 
 /**
@@ -82,8 +88,10 @@ function oursFileWorkflow(at, variant = {}) {
 	mapper.parameters.rowsPerBatch = variant.rowsPerBatch ?? mapper.parameters.rowsPerBatch;
 	const insert = nodeOfType(workflow, 'n8n-nodes-base.postgres');
 	insert.parameters.query = insertSql(variant.table);
-	insert.parameters.options.queryReplacement =
-		QUERY_PARAMETERS[variant.queryParameter ?? 'stringify'];
+	if (variant.queryParameter)
+		insert.parameters.options.queryReplacement = QUERY_PARAMETERS[variant.queryParameter](
+			mapper.name,
+		);
 	workflow.settings = { ...workflow.settings, ...(variant.fileSettings ?? {}) };
 	workflow.name = `bench: ${workflow.name}`;
 	return pointAt(workflow, at);
@@ -246,7 +254,7 @@ function codeFileWorkflow(credentials, bucket, variant = {}) {
 					query: insertSql(variant.table),
 					options: {
 						queryBatching: 'independently',
-						queryReplacement: QUERY_PARAMETERS[variant.queryParameter ?? 'stringify'],
+						queryReplacement: QUERY_PARAMETERS[variant.queryParameter ?? 'stringify']('Code'),
 					},
 				},
 			},

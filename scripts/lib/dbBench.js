@@ -6,8 +6,11 @@
  * tables and returns the `bench-db:` line.
  *
  * Env: BENCH_ROWS (rows per file, 350000), BENCH_DB_FILES (files in the big folder, 5),
- * BENCH_DB_RUNS (runs of each 1-file pipeline, 1), BENCH_DB_VARIANTS=1 (also ours' variants on
- * one file: engine, query parameter, batch size, saving; and the code pipeline as ours' shape).
+ * BENCH_DB_RUNS (runs of each 1-file pipeline, 1).
+ *
+ * `dbVariants` (BENCH_PARTS=variants): ours as shipped beside variants of it on one file (n8n's
+ * expression engine, the Postgres node's Query Parameters, rows per item, saving) and the Code-node
+ * pipeline built as ours is, one run each: where the time and memory go, and what changes them.
  */
 const os = require('node:os');
 
@@ -68,7 +71,7 @@ function problems(r) {
 function progress(label, r) {
 	const issues = problems(r);
 	out(
-		`  ${label}: ${sec(r.wallMs)} s, ${n(rate(r.rows, r.wallMs))} rows/s, ${mb(r.above)} MB above idle; ${r.executions.length} executions, saved data max ${smb(Math.max(...r.executions.map((x) => x.bytes)))} MB${r.floor ? `; beside it \\copy ${sec(r.floor.copyMs)} s, gunzip ${sec(r.floor.gunzipMs)} s` : ''} (load ${r.load.before[0].toFixed(2)} -> ${r.load.after[0].toFixed(2)})${issues.length ? `; PROBLEMS: ${issues.join('; ')}` : ''}`,
+		`  ${label}: ${sec(r.wallMs)} s, ${n(rate(r.rows, r.wallMs))} rows/s, ${mb(r.above)} MB above idle (peak during ${r.peakDuring}); ${r.executions.length} executions, saved data max ${smb(Math.max(...r.executions.map((x) => x.bytes)))} MB${r.floor ? `; beside it \\copy ${sec(r.floor.copyMs)} s, gunzip ${sec(r.floor.gunzipMs)} s` : ''} (load ${r.load.before[0].toFixed(2)} -> ${r.load.after[0].toFixed(2)})${issues.length ? `; PROBLEMS: ${issues.join('; ')}` : ''}`,
 	);
 }
 
@@ -163,29 +166,6 @@ async function dbBench() {
 	});
 	progress(`code ${FILES} x ${ROWS / 1000}k`, codeMany);
 
-	/** @type {Array<[string, RunResult]>} */
-	const variants = [];
-	if (process.env.BENCH_DB_VARIANTS) {
-		out(`\n  Variants, 1 x ${n(ROWS)} rows, one run each:`);
-		for (const [
-			label,
-			options,
-		] of /** @type {Array<[string, Partial<import('./dbRun').RunOptions>]>} */ ([
-			['ours, n8n legacy expression engine', { env: { N8N_EXPRESSION_ENGINE: 'legacy' } }],
-			['ours, Query Parameters {{ [$json.rows] }}', { variant: { queryParameter: 'array' } }],
-			['ours, 5,000 rows per item', { variant: { rowsPerBatch: 5000 } }],
-			[
-				'ours, per-file workflow saves no successful execution',
-				{ variant: { fileSettings: { saveDataSuccessExecution: 'none' } } },
-			],
-			['code, as ours: arrays and JSON.stringify($json.rows)', { pipeline: 'code', variant: {} }],
-		])) {
-			const r = await runDbPipeline({ pipeline: 'ours', files: one, rows: ROWS, ...options });
-			variants.push([label, r]);
-			progress(label, r);
-		}
-	}
-
 	// Tables.
 	const o1 = middle(single.ours);
 	const c1 = middle(single.code);
@@ -237,7 +217,6 @@ async function dbBench() {
 	printStagesOf(`code 1 x ${ROWS / 1000}k`, c1);
 	printStagesOf(`ours ${FILES} x ${ROWS / 1000}k`, oursMany);
 	printStagesOf(`code ${FILES} x ${ROWS / 1000}k`, codeMany);
-	for (const [label, r] of variants) printStagesOf(label, r);
 
 	out("\nSaved execution data (n8n's default saving, SQLite), MB per execution:");
 	for (const [label, r] of /** @type {Array<[string, RunResult]>} */ ([
@@ -249,21 +228,6 @@ async function dbBench() {
 		out(
 			`  ${label}: ${r.executions.map((x) => `${x.role} ${x.id} ${x.status} ${smb(x.bytes)}`).join(', ')}`,
 		);
-
-	if (variants.length) {
-		out(`\nVariants, 1 x ${n(ROWS)} rows (one run each; compare with ours above):`);
-		out(
-			'| variant | wall (s) | rows/s | per-file execution (s) | Field Mapper / Code (s) | Postgres node (s) | saving (s) | above idle (MB) | saved max (MB) |',
-		);
-		out('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-		for (const [label, r] of [
-			/** @type {[string, RunResult]} */ (['ours, as shipped', o1]),
-			...variants,
-		])
-			out(
-				`| ${label} | ${sec(r.wallMs)} | ${n(rate(r.rows, r.wallMs))} | ${sec(r.stages.subWall)} | ${sec(r.subNodes['Field Mapper'] ?? r.subNodes.Code)} | ${sec(r.subNodes['Insert Rows'] ?? r.subNodes.Postgres)} | ${sec(r.stages.subSave)} | ${mb(r.above)} | ${smb(savedMax(r))} |`,
-			);
-	}
 
 	const many1 = mb(oursMany.above);
 	const checks = [...problems(oursMany), ...problems(codeMany)];
@@ -285,4 +249,63 @@ async function dbBench() {
 	return `bench-db: ours ${R1} rows/s ${M1} MB; code ${R2} rows/s ${M2} MB; copy ${R3} rows/s; speed x ${(R1 / R2).toFixed(2)}; memory x ${(M1 / M2).toFixed(2)}; floor x ${(R3 / R1).toFixed(1)}`;
 }
 
-module.exports = { dbBench, problems, progress, printStagesOf, CODE_BEST };
+/** Ours as shipped and its variants on one file, one run each; prints a table. */
+async function dbVariants() {
+	out(
+		`Variants, 1 x ${n(ROWS)} rows into PostgreSQL, n8n's defaults unless the variant says otherwise, one run each; ${os.cpus().length} cores, load ${load()}.`,
+	);
+	const one = [userCsvGz(ROWS)];
+	/** @type {Array<[string, RunResult]>} */
+	const variants = [];
+	for (const [
+		label,
+		options,
+	] of /** @type {Array<[string, Partial<import('./dbRun').RunOptions>]>} */ ([
+		['ours, as shipped: {{ JSON.stringify($json.rows) }}', { floor: true }],
+		['ours, n8n legacy expression engine', { env: { N8N_EXPRESSION_ENGINE: 'legacy' } }],
+		['ours, {{ [JSON.stringify($json.rows)] }}', { variant: { queryParameter: 'array' } }],
+		[
+			"ours, {{ [JSON.stringify($('Field Mapper').item.json.rows)] }}",
+			{ variant: { queryParameter: 'item' }, floor: true },
+		],
+		[
+			'ours, the same and 5,000 rows per item',
+			{ variant: { queryParameter: 'item', rowsPerBatch: 5000 } },
+		],
+		['ours, as shipped, 5,000 rows per item', { variant: { rowsPerBatch: 5000 } }],
+		[
+			"ours, $('Field Mapper').item, per-file workflow saves no successful execution",
+			{ variant: { queryParameter: 'item', fileSettings: { saveDataSuccessExecution: 'none' } } },
+		],
+		[
+			'code, built as ours: arrays of rows, JSON.stringify($json.rows)',
+			{ pipeline: 'code', variant: {} },
+		],
+	])) {
+		try {
+			const r = await runDbPipeline({ pipeline: 'ours', files: one, rows: ROWS, ...options });
+			variants.push([label, r]);
+			progress(label, r);
+		} catch (error) {
+			out(
+				`  ${label}: FAILED: ${error instanceof Error ? error.message : String(error)} (load ${load()})`,
+			);
+		}
+	}
+	out('');
+	out(
+		'| variant | wall (s) | rows/s | x \\copy | per-file execution (s) | Field Mapper / Code (s) | Postgres node (s) | saving (s) | above idle (MB) | peak during | saved max (MB) |',
+	);
+	out('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|');
+	const copies = variants.map(([, r]) => r.floor?.copyMs).filter((v) => v !== undefined);
+	const copyMs = copies.length ? median(/** @type {number[]} */ (copies)) : undefined;
+	for (const [label, r] of variants)
+		out(
+			`| ${label} | ${sec(r.wallMs)} | ${n(rate(r.rows, r.wallMs))} | ${copyMs ? (r.wallMs / copyMs).toFixed(1) : 'n/a'} | ${sec(r.stages.subWall)} | ${sec(r.subNodes['Field Mapper'] ?? r.subNodes.Code)} | ${sec(r.subNodes['Insert Rows'] ?? r.subNodes.Postgres)} | ${sec(r.stages.subSave)} | ${mb(r.above)} | ${r.peakDuring} | ${smb(Math.max(...r.executions.map((x) => x.bytes)))} |`,
+		);
+	out(
+		`(x \\copy: against the median \\copy of the same rows measured beside the runs that have one, ${sec(copyMs)} s. "saving": n8n saving the per-file execution's data, from its debug log.)`,
+	);
+}
+
+module.exports = { dbBench, dbVariants, problems, progress, printStagesOf, CODE_BEST };

@@ -13,7 +13,7 @@ const { readFileSync } = require('node:fs');
 
 const { startDemo } = require('./demo');
 const { treeRss } = require('./measure');
-const { LOG_ENV, readLog, executionStages, nodeMs } = require('./n8nLog');
+const { LOG_ENV, readLog, executionStages, nodeMs, stageAt } = require('./n8nLog');
 const { savedExecutions } = require('./savedData');
 const { copyFloor } = require('./copyFloor');
 const {
@@ -40,6 +40,7 @@ const FOLDER_DAY = '20240101';
  *   pipeline: string, files: number, rows: number, queue: boolean,
  *   wallMs: number, doneMs: Record<string, number | undefined>,
  *   idle: number, peak: number, above: number, processes: ProcessPeak[], postgresAbove?: number,
+ *   peakDuring: string,
  *   table: { rows: number, distinct: number, dump?: string, floorDump?: string },
  *   executions: Array<{ id: string, role: 'parent' | 'file', status: string, bytes: number }>,
  *   status?: string, statusFiles?: number, callbacks?: number,
@@ -58,6 +59,7 @@ function treesSampler(processes) {
 	const idle = processes.map((p) => treeRss(p.pid));
 	const peaks = [...idle];
 	let peakSum = idle.reduce((a, b) => a + b, 0);
+	let peakAt = Date.now();
 	const sample = () => {
 		let sum = 0;
 		processes.forEach((p, i) => {
@@ -65,7 +67,10 @@ function treesSampler(processes) {
 			peaks[i] = Math.max(peaks[i], rss);
 			sum += rss;
 		});
-		peakSum = Math.max(peakSum, sum);
+		if (sum > peakSum) {
+			peakSum = sum;
+			peakAt = Date.now();
+		}
 	};
 	const timer = setInterval(sample, 100);
 	return {
@@ -75,6 +80,7 @@ function treesSampler(processes) {
 			sample();
 			return {
 				peak: peakSum,
+				peakAt,
 				processes: processes.map((p, i) => ({ label: p.label, idle: idle[i], peak: peaks[i] })),
 			};
 		},
@@ -113,6 +119,8 @@ function post(url) {
 const dumpSql = (table) =>
 	`select coalesce(json_agg(json_build_array(id, email, name, account_crm_id, signup_date, last_seen,
 		score::float8, active, plan, country, seats, mrr::float8) order by id), '[]') from ${table}`;
+
+const sec = (/** @type {number} */ ms) => (ms / 1000).toFixed(1);
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -351,6 +359,7 @@ async function runDbPipeline(options) {
 			above: memory.peak - sampler.idle,
 			processes: memory.processes,
 			postgresAbove: pgMemory.peak - pgSampler.idle,
+			peakDuring: `${stageAt(xs, memory.peakAt)} (${sec(memory.peakAt - t0)} s)`,
 			table,
 			executions,
 			...outcome,

@@ -12,7 +12,7 @@ const LOG_ENV = { N8N_LOG_LEVEL: 'debug', N8N_LOG_OUTPUT: 'console,file' };
 
 /**
  * @typedef {{ t: number, message: string, meta: Record<string, any> }} LogEvent
- * @typedef {{ name: string, ms: number }} NodeRun
+ * @typedef {{ name: string, start: number, ms: number }} NodeRun
  * @typedef {{
  *   workflowId: string, executionId?: string, start: number, end?: number,
  *   nodes: NodeRun[], saveStart?: number, saveEnd?: number,
@@ -81,7 +81,9 @@ function executionStages(events, since) {
 			if (node[2] === 'started') nodeStart.set(key, e.t);
 			else {
 				const started = nodeStart.get(key);
-				open.get(workflowId)?.nodes.push({ name: node[1], ms: e.t - (started ?? e.t) });
+				open
+					.get(workflowId)
+					?.nodes.push({ name: node[1], start: started ?? e.t, ms: e.t - (started ?? e.t) });
 			}
 			continue;
 		}
@@ -113,4 +115,20 @@ function executionStages(events, since) {
 const nodeMs = (x, name) =>
 	x.nodes.filter((n) => n.name === name).reduce((sum, n) => sum + n.ms, 0);
 
-module.exports = { LOG_ENV, readLog, executionStages, nodeMs };
+/**
+ * What n8n was doing at time `t`: the innermost node running then, or the saving of an execution.
+ * @param {ExecutionStages[]} executions @param {number} t
+ */
+function stageAt(executions, t) {
+	for (const x of executions)
+		if (x.saveStart !== undefined && t >= x.saveStart && t <= (x.saveEnd ?? Infinity))
+			return `saving execution ${x.executionId}`;
+	/** @type {NodeRun | undefined} */
+	let found;
+	for (const x of executions)
+		for (const n of x.nodes)
+			if (t >= n.start && t <= n.start + n.ms && (!found || n.start >= found.start)) found = n;
+	return found ? found.name : 'between nodes';
+}
+
+module.exports = { LOG_ENV, readLog, executionStages, nodeMs, stageAt };
