@@ -1,20 +1,36 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm run bench`: a 350,000-row import through our nodes and through n8n's built-in nodes, in the
- * same n8n installation (2.41.1, Node 24), a fresh server per run, execution-data saving off.
+ * `npm run bench`, in two parts (BENCH_PARTS=map,db by default; one of them to run it alone; and
+ * `variants`, not run by default: ours' variants on one file, see scripts/lib/dbBench.js).
  *
+ * db: the job users have. A marker folder of 1 x 350,000 and of 5 x 350,000 rows lands in a
+ * PostgreSQL table, under n8n's defaults (execution data saved, its default expression engine),
+ * each run in a fresh demo set-up (scripts/lib/demo.js: moto, receiver, PostgreSQL, n8n 2.41.1):
+ *   ours:  the shipped marker-folder example as the demo sets it up (trigger -> Execute
+ *          Sub-workflow per file -> Field Mapper, 1,000 rows per item -> n8n's Postgres node, one
+ *          statement per item -> Report File Outcome; the parent's PX Status Writer closes the folder),
+ *          its fields and statement edited for the bench's 12-column table (scripts/lib/benchDb.js);
+ *   code:  what an expert builds with n8n's built-in nodes, per file in a sub-workflow: S3 ->
+ *          Compression -> Extract From File -> Code (the same typed fields, 1,000 rows per item) ->
+ *          n8n's Postgres node, the same statement;
+ *   floor: gunzip alone and `psql \copy` of the same CSV into the same table, beside each ours run.
+ * A 2,000-row sample goes through all three first, and the bench stops unless the three tables
+ * hold the same rows. The last line is `bench-db: …`.
+ *
+ * map: read and map only. A 350,000-row import through our nodes and through n8n's built-in
+ * nodes, in the same n8n installation (2.41.1, Node 24), a fresh server per run, execution-data
+ * saving off, ending in the `bench: …` line:
  *   ours:        S3 CSV Inbound Trigger (marker folder; hands on the file) -> Field Mapper (reads
  *                it, strict, 12 typed fields) -> PX Status Writer (status.txt, moves)
  *   code:        Webhook -> S3 (download) -> Compression (gunzip) -> Extract From File (CSV)
  *                -> Code node (the same 12 fields, written as an expert would): the baseline
  *   editfields:  the same, with Edit Fields instead of the Code node (one run: it is slow)
- *
  * First a check that the Code node gives exactly ours' output on a sample. Wall time is measured
  * from the outside (request or publish until done) and from n8n's debug log; memory is the peak
  * RSS of the n8n process tree (main process and task runner) above the same server's idle RSS
  * just before the run. Then a size sweep for ours, a per-node breakdown inside the execution, and
- * a stage breakdown in one process. The last line is the summary the README quotes.
+ * a stage breakdown in one process.
  */
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -34,6 +50,8 @@ const { startN8n, PACKAGE_NAME } = require('./lib/n8n');
 const { userCsvGz, FIELDS } = require('./lib/benchData');
 const { peakSampler, median, mb, treeRss } = require('./lib/measure');
 const { stageBreakdown, printStages } = require('./bench-stages');
+const { expertCode } = require('./lib/benchDb');
+const { dbBench, dbVariants } = require('./lib/dbBench');
 
 const out = (/** @type {string} */ t) => process.stdout.write(`${t}\n`);
 const ROWS = Number(process.env.BENCH_ROWS || 350_000);
@@ -48,9 +66,10 @@ const NO_SAVING = {
 	saveExecutionProgress: false,
 };
 
-async function main() {
+/** The read-and-map part; prints its tables and returns its `bench:` line. */
+async function mapBench() {
 	out(
-		`Benchmark: ${ROWS.toLocaleString('en')} rows x 12 columns, ${RUNS} runs per pipeline, on ${require('node:os').cpus().length} cores.`,
+		`Read and map: ${ROWS.toLocaleString('en')} rows x 12 columns, ${RUNS} runs per pipeline, on ${require('node:os').cpus().length} cores.`,
 	);
 	const stages = await stageBreakdown(ROWS);
 
@@ -410,10 +429,7 @@ async function main() {
 		printStages(stages);
 		const speed = o.rowsPerSec / c.rowsPerSec;
 		const memory = o.aboveMb / c.aboveMb;
-		out('');
-		out(
-			`bench: ours ${o.rowsPerSec} rows/s ${o.aboveMb} MB; code ${c.rowsPerSec} rows/s ${c.aboveMb} MB; editfields ${e.rowsPerSec} rows/s ${e.aboveMb} MB; speed x ${speed.toFixed(1)}; memory x ${memory.toFixed(2)}`,
-		);
+		return `bench: ours ${o.rowsPerSec} rows/s ${o.aboveMb} MB; code ${c.rowsPerSec} rows/s ${c.aboveMb} MB; editfields ${e.rowsPerSec} rows/s ${e.aboveMb} MB; speed x ${speed.toFixed(1)}; memory x ${memory.toFixed(2)}`;
 	} finally {
 		await receiver.close();
 		s3.destroy();
@@ -508,53 +524,10 @@ function oursWorkflow(base, credentialId, settings) {
 	};
 }
 
-/**
- * The Code node an experienced n8n user writes for the same 12 typed fields ("Run Once for All
- * Items"): one loop, plain JavaScript conversions (no luxon, no per-item expressions), the same
- * checks and output as our Field Mapper (ISO dates, null for an empty optional cell, an error on a
- * value that does not parse).
- */
-const CODE = `
-const items = $input.all();
-const out = new Array(items.length);
-const text = (s) => (s === undefined || s === '' ? null : s);
-const num = (s, f) => {
-  if (s === undefined || s === '') return null;
-  if (!/^[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?$/.test(s.trim())) throw new Error(f + ': not a number: ' + s);
-  return Number(s);
-};
-const bool = (s, f) => {
-  if (s === undefined || s === '') return null;
-  const l = s.toLowerCase();
-  if (l === 'true') return true;
-  if (l === 'false') return false;
-  throw new Error(f + ': not a boolean: ' + s);
-};
-const ymd = (s, f) => {
-  if (s === undefined || s === '') return null;
-  const y = +s.slice(0, 4), m = +s.slice(4, 6), d = +s.slice(6, 8);
-  const t = new Date(Date.UTC(y, m - 1, d));
-  if (s.length !== 8 || t.getUTCMonth() !== m - 1 || t.getUTCDate() !== d) throw new Error(f + ': not a date: ' + s);
-  return s.slice(0, 4) + '-' + s.slice(4, 6) + '-' + s.slice(6, 8);
-};
-const iso = (s, f) => {
-  if (s === undefined || s === '') return null;
-  const t = new Date(s);
-  if (Number.isNaN(t.getTime())) throw new Error(f + ': not a date-time: ' + s);
-  return t.toISOString();
-};
-for (let i = 0; i < items.length; i++) {
-  const r = items[i].json;
-  if (!r.id) throw new Error('row ' + (i + 1) + ': id is required');
-  out[i] = { json: {
-    id: r.id, email: text(r.email), name: text(r.name), accountCrmId: text(r.account_crm_id),
-    signupDate: ymd(r.signup_date, 'signup_date'), lastSeen: iso(r.last_seen, 'last_seen'),
-    score: num(r.score, 'score'), active: bool(r.active, 'active'), plan: text(r.plan), country: text(r.country),
-    seats: num(r.seats, 'seats'), mrr: num(r.mrr, 'mrr'),
-  } };
-}
-return out;
-`;
+/** The Code node for the read-and-map part: the benchmark's typed fields, one item per row. */
+const CODE = expertCode({
+	names: { account_crm_id: 'accountCrmId', signup_date: 'signupDate', last_seen: 'lastSeen' },
+});
 
 /**
  * The built-in pipelines: Webhook -> S3 (download) -> Compression (gunzip) -> Extract From File
@@ -659,6 +632,22 @@ function builtinDefinition(credentialId, kind, key, responseData) {
 			'Extract From File': { main: [[{ node: last.name, type: 'main', index: 0 }]] },
 		},
 	};
+}
+
+async function main() {
+	const parts = (process.env.BENCH_PARTS ?? 'map,db').split(',');
+	const lines = [];
+	if (parts.includes('map')) lines.push(await mapBench());
+	if (parts.includes('db')) {
+		if (lines.length) out('');
+		lines.push(await dbBench());
+	}
+	if (parts.includes('variants')) {
+		out('');
+		await dbVariants();
+	}
+	out('');
+	for (const line of lines) out(line);
 }
 
 main().catch((error) => {
