@@ -88,10 +88,13 @@ function oursFileWorkflow(at, variant = {}) {
 	mapper.parameters.rowsPerBatch = variant.rowsPerBatch ?? mapper.parameters.rowsPerBatch;
 	const insert = nodeOfType(workflow, 'n8n-nodes-base.postgres');
 	insert.parameters.query = insertSql(variant.table);
-	if (variant.queryParameter)
+	if (variant.queryParameter) {
 		insert.parameters.options.queryReplacement = QUERY_PARAMETERS[variant.queryParameter](
 			mapper.name,
 		);
+		// The example hands each batch on as one JSON text; the other parameters stringify an array.
+		mapper.parameters.rowsAs = variant.queryParameter === 'text' ? 'text' : 'array';
+	}
 	workflow.settings = { ...workflow.settings, ...(variant.fileSettings ?? {}) };
 	workflow.name = `bench: ${workflow.name}`;
 	return pointAt(workflow, at);

@@ -29,9 +29,9 @@ const SAVED_LIMIT = 150e6;
 /**
  * The Code-node pipeline in its best form under n8n's default expression engine: the Code node
  * writes each batch's rows as one JSON text and the Postgres node passes it as `$1` with
- * `{{ $json.rows }}`. Built as ours is (`JSON.stringify($json.rows)` in the Postgres node), the
- * default engine reads every value of the batch through its isolate bridge, twice per item: see
- * BENCH_DB_VARIANTS.
+ * `{{ $json.rows }}`, as ours does (the Field Mapper's Rows As: JSON Text). With arrays of rows and
+ * `JSON.stringify($json.rows)` in the Postgres node, the default engine reads every value of the
+ * batch through its isolate bridge: see the variants (BENCH_PARTS=variants).
  * @type {import('./benchDb').Variant}
  */
 const CODE_BEST = { queryParameter: 'text' };
@@ -261,26 +261,29 @@ async function dbVariants() {
 		label,
 		options,
 	] of /** @type {Array<[string, Partial<import('./dbRun').RunOptions>]>} */ ([
-		['ours, as shipped: {{ JSON.stringify($json.rows) }}', { floor: true }],
-		['ours, n8n legacy expression engine', { env: { N8N_EXPRESSION_ENGINE: 'legacy' } }],
-		['ours, {{ [JSON.stringify($json.rows)] }}', { variant: { queryParameter: 'array' } }],
+		['ours, as shipped: Rows As JSON Text, {{ $json.rows }}', { floor: true }],
+		[
+			'ours, Rows As Array, {{ JSON.stringify($json.rows) }}',
+			{ variant: { queryParameter: 'stringify' } },
+		],
+		[
+			'ours, Rows As Array, {{ JSON.stringify($json.rows) }}, n8n legacy expression engine',
+			{ variant: { queryParameter: 'stringify' }, env: { N8N_EXPRESSION_ENGINE: 'legacy' } },
+		],
+		[
+			'ours, Rows As Array, {{ [JSON.stringify($json.rows)] }}',
+			{ variant: { queryParameter: 'array' } },
+		],
 		[
 			"ours, {{ [JSON.stringify($('Field Mapper').item.json.rows)] }}",
 			{ variant: { queryParameter: 'item' }, floor: true },
 		],
-		[
-			'ours, the same and 5,000 rows per item',
-			{ variant: { queryParameter: 'item', rowsPerBatch: 5000 } },
-		],
 		['ours, as shipped, 5,000 rows per item', { variant: { rowsPerBatch: 5000 } }],
 		[
-			"ours, $('Field Mapper').item, per-file workflow saves no successful execution",
-			{ variant: { queryParameter: 'item', fileSettings: { saveDataSuccessExecution: 'none' } } },
+			'ours, as shipped, the per-file workflow saves no successful execution',
+			{ variant: { fileSettings: { saveDataSuccessExecution: 'none' } } },
 		],
-		[
-			'code, built as ours: arrays of rows, JSON.stringify($json.rows)',
-			{ pipeline: 'code', variant: {} },
-		],
+		['code, arrays of rows, JSON.stringify($json.rows)', { pipeline: 'code', variant: {} }],
 	])) {
 		try {
 			const r = await runDbPipeline({ pipeline: 'ours', files: one, rows: ROWS, ...options });
