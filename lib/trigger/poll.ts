@@ -1,11 +1,6 @@
 import { types } from 'node:util';
 
-import {
-	IMPORT_KEY,
-	type FileReadSettings,
-	type ImportBatch,
-	type ImportFile,
-} from '../importMetadata';
+import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../importMetadata';
 import { readJournal } from '../px/complete';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
 import {
@@ -13,9 +8,8 @@ import {
 	joinFolders,
 	planMarkerFolders,
 	splitBucketPath,
-	type MarkerState,
 } from './markerFolders';
-import { configFingerprint, decideOverwrite, type OverwriteState } from './overwrite';
+import { configFingerprint, decideOverwrite } from './overwrite';
 import type { NotifiedObject } from './events';
 import { fileItem, newFileItem, sampleFile } from './fileItems';
 import {
@@ -25,58 +19,9 @@ import {
 	recentlyHanded,
 	rememberHanded,
 	type NewFilesScope,
-	type NewFilesState,
 	type StartFrom,
 } from './newFiles';
-
-/** Everything the trigger keeps in the node's static data. Its size does not grow with the bucket. */
-export interface TriggerState {
-	lastCheck?: number;
-	/** After a failed check: how many in a row, since when, and when to try again (sooner than the interval). */
-	failures?: number;
-	failingSince?: number;
-	retryAt?: number;
-	/** The lasting fault has been reported (one failed execution); later failed checks stay quiet. */
-	faultReported?: boolean;
-	file?: OverwriteState;
-	marker?: MarkerState;
-	newFiles?: NewFilesState;
-}
-
-export interface ReadSettings {
-	/** How the files are read, handed on with each file to the node that reads it. */
-	csv: FileReadSettings;
-	/** Set for a test run: show this many rows of the first file. */
-	sampleRows?: number;
-}
-
-export interface PollResult {
-	items: Array<Record<string, unknown>>;
-	/** For a test run that finds nothing: what to tell the user. */
-	nothingToImport?: string;
-	hint?: string;
-	/** The check was not due: nothing was looked at (so nothing succeeded or failed). */
-	notDue?: boolean;
-	/** Files (or folders) were left for a later run: the event trigger lists again soon. */
-	backlog?: boolean;
-}
-
-export interface Common {
-	storeFor: (bucket: string) => S3Store;
-	/** Version 1's own import schedule ("Check Every"); ignored when `everyPoll` is set. */
-	intervalMs: number;
-	/** Version 2: n8n's Poll Times are the one schedule; every poll checks, a failed one is retried at the next. */
-	everyPoll?: boolean;
-	manual: boolean;
-	state: TriggerState;
-	now: number;
-	read: ReadSettings;
-	/** The first poll since the workflow was activated: check now, whatever the schedule. */
-	activated?: boolean;
-	/** A fault is reported (thrown: one failed execution) at this many failed checks in a row. */
-	reportFaultAfter?: number;
-	warn: (message: string) => void;
-}
+import type { PollContext, PollResult, TriggerState } from './pollContext';
 
 /** The trigger states (n8n's in-memory static data objects) this process has polled with. */
 const polledStates = new WeakSet<object>();
@@ -131,7 +76,7 @@ function problemItem(file: ImportFile): Record<string, unknown> {
  * fault is reported at each of n8n's backoff retries instead of once.)
  */
 export async function withRetrySchedule(
-	o: Common,
+	o: PollContext,
 	check: () => Promise<PollResult>,
 ): Promise<PollResult> {
 	if (o.manual) return await check();
@@ -177,7 +122,7 @@ export async function withRetrySchedule(
 	}
 }
 
-export interface SingleFileOptions extends Common {
+export interface SingleFileOptions extends PollContext {
 	bucket: string;
 	key: string;
 	importEveryCheck: boolean;
@@ -241,7 +186,7 @@ async function withSample(
 	store: S3Store,
 	item: Record<string, unknown>,
 	object: S3ObjectInfo,
-	o: Common,
+	o: PollContext,
 ): Promise<Record<string, unknown>> {
 	if (!o.manual || !o.read.sampleRows) return item;
 	const { header, sample, error } = await sampleFile(store, object, o.read.csv, o.read.sampleRows);
@@ -253,7 +198,7 @@ async function withSample(
 	};
 }
 
-export interface MarkerFolderOptions extends Common {
+export interface MarkerFolderOptions extends PollContext {
 	bucketPath: string;
 	baseFolder: string;
 	markerName: string;
@@ -415,7 +360,7 @@ async function batchItemsOf(
 	return items;
 }
 
-export interface NewFilesOptions extends Common {
+export interface NewFilesOptions extends PollContext {
 	/** `bucket` or `bucket/sub/folders`. */
 	bucket: string;
 	/** The folder under it (prefix); empty for the bucket (and sub-folder) root. */
