@@ -1,5 +1,3 @@
-import { types } from 'node:util';
-
 import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../importMetadata';
 import { readJournal } from '../px/complete';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
@@ -21,37 +19,8 @@ import {
 	type NewFilesScope,
 	type StartFrom,
 } from './newFiles';
-import type { PollContext, PollResult, TriggerState } from './pollContext';
-
-/** The trigger states (n8n's in-memory static data objects) this process has polled with. */
-const polledStates = new WeakSet<object>();
-
-/**
- * Whether this is the first poll since n8n activated the workflow (published it, re-published it
- * with a changed trigger, or started): then the trigger checks at once, whatever its schedule.
- * Under n8n's default poll persistence the node's static data is an observable object that n8n
- * builds once per activation and keeps between polls, so a new one means a new activation. With
- * n8n's durable poll cursors every poll gets a plain copy instead; there is no activation to tell,
- * and the schedule alone decides.
- */
-export function firstPollOfActivation(state: object): boolean {
-	if (!types.isProxy(state) || polledStates.has(state)) return false;
-	polledStates.add(state);
-	return true;
-}
-
-/** Poll schedules fire a little early or late; a check this close to its time counts as due. */
-const SCHEDULE_SLACK_MS = 30_000;
-
-function due(state: TriggerState, now: number, intervalMs: number, everyPoll?: boolean): boolean {
-	if (everyPoll) return true;
-	if (state.retryAt !== undefined) return now >= state.retryAt;
-	return (
-		intervalMs <= 0 ||
-		state.lastCheck === undefined ||
-		now - state.lastCheck >= intervalMs - SCHEDULE_SLACK_MS
-	);
-}
+import { SCHEDULE_SLACK_MS, type PollContext, type PollResult } from './pollContext';
+import { checkDue, failedCheckRetryAt } from './v1Schedule';
 
 /** Folders (bucket/prefix) being handed on by a poll in this process right now. */
 const foldersInFlight = new Set<string>();
@@ -97,9 +66,7 @@ export async function withRetrySchedule(
 		o.state.failures = failures;
 		o.state.failingSince ??= o.now;
 		// Version 2 retries at the next poll (n8n's Poll Times); version 1 after 1, 2, 4... minutes.
-		if (!o.everyPoll)
-			o.state.retryAt =
-				o.now + Math.min(Math.max(o.intervalMs, 60_000), 60_000 * 2 ** (failures - 1));
+		if (!o.everyPoll) o.state.retryAt = failedCheckRetryAt(o, failures);
 		const e = error as Error & { hint?: string };
 		const since = new Date(o.state.failingSince).toISOString();
 		const next =
@@ -145,12 +112,7 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 	const configHash = configFingerprint(o.downstream, o.ownParameters);
 	const mappingChanged =
 		o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
-	if (
-		!o.manual &&
-		!o.activated &&
-		!mappingChanged &&
-		!due(o.state, o.now, o.intervalMs, o.everyPoll)
-	)
+	if (!o.manual && !o.activated && !mappingChanged && !checkDue(o))
 		return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 
@@ -213,12 +175,7 @@ export interface MarkerFolderOptions extends PollContext {
 /** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
 export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
 	const started = Date.now();
-	if (
-		!o.manual &&
-		!o.activated &&
-		!o.state.marker?.backlog &&
-		!due(o.state, o.now, o.intervalMs, o.everyPoll)
-	)
+	if (!o.manual && !o.activated && !o.state.marker?.backlog && !checkDue(o))
 		return { items: [], notDue: true };
 	if (!o.manual) o.state.lastCheck = o.now;
 

@@ -36,6 +36,9 @@ export interface PollResult {
 	backlog?: boolean;
 }
 
+/** Poll schedules fire a little early or late; a check this close to its time counts as due. */
+export const SCHEDULE_SLACK_MS = 30_000;
+
 /**
  * What every check is given, whichever the mode: by a poll of the S3 CSV Inbound Trigger, or by the
  * event trigger's listing and events. Each mode's options add its own parameters to it.

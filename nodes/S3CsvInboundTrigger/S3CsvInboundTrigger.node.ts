@@ -9,8 +9,9 @@ import {
 } from 'n8n-workflow';
 
 import { redact } from '../../lib/redact';
-import { firstPollOfActivation, withRetrySchedule } from '../../lib/trigger/poll';
+import { withRetrySchedule } from '../../lib/trigger/poll';
 import type { PollContext, TriggerState } from '../../lib/trigger/pollContext';
+import { firstPollOfActivation } from '../../lib/trigger/v1Schedule';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { s3Access } from '../shared/s3';
 import { triggerProperties } from './description';
