@@ -20,7 +20,7 @@ import {
 	type StartFrom,
 } from './newFiles';
 import { SCHEDULE_SLACK_MS, type PollContext, type PollResult } from './pollContext';
-import { checkDue, failedCheckRetryAt } from './v1Schedule';
+import { checkDue } from './v1Schedule';
 
 /** Folders (bucket/prefix) being handed on by a poll in this process right now. */
 const foldersInFlight = new Set<string>();
@@ -28,65 +28,6 @@ const foldersInFlight = new Set<string>();
 /** The item that stands for a whole file or batch that did not give rows. */
 function problemItem(file: ImportFile): Record<string, unknown> {
 	return { [IMPORT_KEY]: { file, row: 0 } };
-}
-
-/**
- * Runs a check. Version 2 checks at every poll, so a failed check is retried at the next poll;
- * version 1 retries after 1, 2, 4... minutes, never later than its interval, so a passing fault is
- * retried soon and a lasting one is not hammered.
- *
- * Passing faults stay quiet: a failed check is logged and the poll returns nothing, until
- * `reportFaultAfter` checks in a row have failed (a fault that needs the user is reported at its
- * first failure). Then the fault is thrown once (n8n records one
- * failed execution and runs the error workflow), naming the cause, since when, and the next try;
- * later failures of the same fault are logged only, until a check succeeds. (Under n8n's default
- * poll persistence a thrown poll's state is kept in memory, so "reported" holds; with the opt-in
- * durable poll cursors n8n discards a thrown poll's state and backs off by itself, so a lasting
- * fault is reported at each of n8n's backoff retries instead of once.)
- */
-export async function withRetrySchedule(
-	o: PollContext,
-	check: () => Promise<PollResult>,
-): Promise<PollResult> {
-	if (o.manual) return await check();
-	try {
-		const result = await check();
-		if (result.notDue) return result;
-		if (o.state.failures)
-			o.warn(
-				`The check succeeds again after ${o.state.failures === 1 ? '1 failed check' : `${o.state.failures} failed checks`}.`,
-			);
-		delete o.state.failures;
-		delete o.state.failingSince;
-		delete o.state.retryAt;
-		delete o.state.faultReported;
-		return result;
-	} catch (error) {
-		const failures = (o.state.failures ?? 0) + 1;
-		o.state.failures = failures;
-		o.state.failingSince ??= o.now;
-		// Version 2 retries at the next poll (n8n's Poll Times); version 1 after 1, 2, 4... minutes.
-		if (!o.everyPoll) o.state.retryAt = failedCheckRetryAt(o, failures);
-		const e = error as Error & { hint?: string };
-		const since = new Date(o.state.failingSince).toISOString();
-		const next =
-			o.state.retryAt === undefined
-				? 'at the next poll'
-				: `at ${new Date(o.state.retryAt).toISOString()}`;
-		// A passing fault (network, throttling, 5xx, an expiring session) may clear by itself; one
-		// that needs the user (no such bucket, access denied, a wrong key) is reported at once.
-		const transient = (error as { transient?: unknown }).transient === true;
-		const reportAfter = transient ? Math.max(1, o.reportFaultAfter ?? 3) : 1;
-		if (o.state.faultReported || failures < reportAfter) {
-			o.warn(
-				`Check failed (${failures} in a row, since ${since}); next try ${next}${o.state.faultReported ? ' (already reported)' : `; reported as a failed execution if it still fails at check ${reportAfter}`}: ${e.message}`,
-			);
-			return { items: [] };
-		}
-		o.state.faultReported = true;
-		e.hint = `${e.hint ? `${e.hint} ` : ''}Failing since ${since} (${failures} checks in a row). The trigger keeps trying (next ${next}) and reports this fault once; imports resume by themselves when it clears.`;
-		throw e;
-	}
 }
 
 export interface SingleFileOptions extends PollContext {

@@ -12,7 +12,7 @@ import {
 import { redact } from '../../lib/redact';
 import { checkQueueUrl, EventQueue, sqsClientFor } from '../../lib/sqs/queue';
 import { startEventLoop } from '../../lib/trigger/eventLoop';
-import { withRetrySchedule } from '../../lib/trigger/poll';
+import { withRetrySchedule } from '../../lib/trigger/retrySchedule';
 import type { PollContext, TriggerState } from '../../lib/trigger/pollContext';
 import { triggerProperties } from '../S3CsvInboundTrigger/description';
 import { modeChecks, readSettings } from '../S3CsvInboundTrigger/modes';

@@ -9,7 +9,7 @@ import {
 } from 'n8n-workflow';
 
 import { redact } from '../../lib/redact';
-import { withRetrySchedule } from '../../lib/trigger/poll';
+import { withRetrySchedule } from '../../lib/trigger/retrySchedule';
 import type { PollContext, TriggerState } from '../../lib/trigger/pollContext';
 import { firstPollOfActivation } from '../../lib/trigger/v1Schedule';
 import { testS3InboundCredential } from '../shared/credentialTest';

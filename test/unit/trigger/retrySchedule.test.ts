@@ -1,4 +1,4 @@
-import { withRetrySchedule } from '../../../lib/trigger/poll';
+import { withRetrySchedule } from '../../../lib/trigger/retrySchedule';
 import type { PollResult, TriggerState } from '../../../lib/trigger/pollContext';
 
 type Options = Parameters<typeof withRetrySchedule>[0];
