@@ -9,7 +9,7 @@ import {
 } from './markerFolders';
 import { configFingerprint, decideOverwrite } from './overwrite';
 import type { NotifiedObject } from './events';
-import { fileItem, newFileItem, sampleFile } from './fileItems';
+import { fileItem, newFileItem, withSample } from './fileItems';
 import {
 	newFileFilter,
 	NewFilesPlanner,
@@ -82,23 +82,6 @@ export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
 		o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString() };
 	}
 	return { items: [await withSample(store, fileItem(bucket, head, o.read.csv), head, o)] };
-}
-
-/** A test run shows the first file's header and first rows next to the file item. */
-async function withSample(
-	store: S3Store,
-	item: Record<string, unknown>,
-	object: S3ObjectInfo,
-	o: PollContext,
-): Promise<Record<string, unknown>> {
-	if (!o.manual || !o.read.sampleRows) return item;
-	const { header, sample, error } = await sampleFile(store, object, o.read.csv, o.read.sampleRows);
-	return {
-		...item,
-		...(header ? { header } : {}),
-		sample,
-		...(error ? { sampleError: error } : {}),
-	};
 }
 
 export interface MarkerFolderOptions extends PollContext {
