@@ -7,7 +7,6 @@ import {
 	planMarkerFolders,
 	splitBucketPath,
 } from './markerFolders';
-import { configFingerprint, decideOverwrite } from './overwrite';
 import type { NotifiedObject } from './events';
 import { fileItem, newFileItem, withSample } from './fileItems';
 import {
@@ -19,7 +18,7 @@ import {
 	type NewFilesScope,
 	type StartFrom,
 } from './newFiles';
-import { SCHEDULE_SLACK_MS, type PollContext, type PollResult } from './pollContext';
+import type { PollContext, PollResult } from './pollContext';
 import { checkDue } from './v1Schedule';
 
 /** Folders (bucket/prefix) being handed on by a poll in this process right now. */
@@ -28,60 +27,6 @@ const foldersInFlight = new Set<string>();
 /** The item that stands for a whole file or batch that did not give rows. */
 function problemItem(file: ImportFile): Record<string, unknown> {
 	return { [IMPORT_KEY]: { file, row: 0 } };
-}
-
-export interface SingleFileOptions extends PollContext {
-	bucket: string;
-	key: string;
-	importEveryCheck: boolean;
-	/** "Re-read Unchanged File Every": an unchanged file is imported again this long after its last import (0: never). */
-	reReadEveryMs?: number;
-	downstream: Array<{
-		name: string;
-		type: string;
-		typeVersion: number;
-		disabled?: boolean;
-		parameters?: unknown;
-	}>;
-	ownParameters: unknown;
-}
-
-/** Overwrite mode (reference 000): one file at a fixed key, imported once per change. */
-export async function runSingleFile(o: SingleFileOptions): Promise<PollResult> {
-	const { bucket } = splitBucketPath(o.bucket);
-	const key = o.key.replace(/^\/+/, '');
-	const configHash = configFingerprint(o.downstream, o.ownParameters);
-	const mappingChanged =
-		o.state.file?.configHash !== undefined && o.state.file.configHash !== configHash;
-	if (!o.manual && !o.activated && !mappingChanged && !checkDue(o))
-		return { items: [], notDue: true };
-	if (!o.manual) o.state.lastCheck = o.now;
-
-	const store = o.storeFor(bucket);
-	const head = await store.head(key);
-	if (!head) {
-		// Nothing to import yet, which is not an error (a workflow may be published before the
-		// customer's first upload). The check does not count: the file is looked for at every poll
-		// until it appears, so the first upload is imported within a poll, not an interval.
-		delete o.state.lastCheck;
-		return {
-			items: [],
-			nothingToImport: `No file at s3://${bucket}/${key} yet`,
-			hint: 'Upload the CSV to that path, or correct the file path (it is case-sensitive). Once the workflow is published, the file is imported at the first poll after it appears.',
-		};
-	}
-	if (!o.manual) {
-		const lastImport = o.state.file?.importedAt ? Date.parse(o.state.file.importedAt) : Number.NaN;
-		const reReadDue =
-			(o.reReadEveryMs ?? 0) > 0 &&
-			o.now - lastImport >= (o.reReadEveryMs ?? 0) - SCHEDULE_SLACK_MS;
-		const decision = decideOverwrite(head, o.state.file, configHash, o.importEveryCheck, reReadDue);
-		if (!decision.import) return { items: [] };
-		// Handed on once per version (and per mapping): a file that turns out unreadable is
-		// reported by the execution that reads it, once, and the next upload is imported.
-		o.state.file = { etag: head.etag, configHash, importedAt: new Date(o.now).toISOString() };
-	}
-	return { items: [await withSample(store, fileItem(bucket, head, o.read.csv), head, o)] };
 }
 
 export interface MarkerFolderOptions extends PollContext {
@@ -382,17 +327,6 @@ function originOf(o: NewFilesOptions, folder: string): NonNullable<ImportFile['o
 			? { leaseUntil: new Date(o.now + (o.leaseMs ?? 0)).toISOString() }
 			: {}),
 	};
-}
-
-/** Whether an event names the single file. */
-export function concernsSingleFile(
-	o: { bucket: string; key: string },
-	notified: NotifiedObject,
-): boolean {
-	return (
-		notified.bucket === splitBucketPath(o.bucket).bucket &&
-		notified.key === o.key.replace(/^\/+/, '')
-	);
 }
 
 /** Whether an event names a marker (`<base>current/<folder>/<marker>`): its folder may be ready. */

@@ -4,12 +4,11 @@ import type { CsvEncoding } from '../../lib/csv/reader';
 import type { NotifiedObject } from '../../lib/trigger/events';
 import {
 	concernsMarkerFolders,
-	concernsSingleFile,
 	handNewFileEvents,
 	runMarkerFolders,
 	runNewFiles,
-	runSingleFile,
 } from '../../lib/trigger/poll';
+import { concernsSingleFile, runSingleFile } from '../../lib/trigger/run/singleFile';
 import type { PollContext, PollResult, ReadSettings } from '../../lib/trigger/pollContext';
 import { newFilesSettings } from './description';
 
