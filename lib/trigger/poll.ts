@@ -1,14 +1,8 @@
-import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../importMetadata';
-import { readJournal } from '../px/complete';
-import type { S3ObjectInfo, S3Store } from '../s3/store';
-import {
-	CurrentListingBuilder,
-	joinFolders,
-	planMarkerFolders,
-	splitBucketPath,
-} from './markerFolders';
+import type { ImportFile } from '../importMetadata';
+import type { S3ObjectInfo } from '../s3/store';
+import { joinFolders, splitBucketPath } from './markerFolders';
 import type { NotifiedObject } from './events';
-import { fileItem, newFileItem, withSample } from './fileItems';
+import { newFileItem, withSample } from './fileItems';
 import {
 	newFileFilter,
 	NewFilesPlanner,
@@ -19,172 +13,6 @@ import {
 	type StartFrom,
 } from './newFiles';
 import type { PollContext, PollResult } from './pollContext';
-import { checkDue } from './v1Schedule';
-
-/** Folders (bucket/prefix) being handed on by a poll in this process right now. */
-const foldersInFlight = new Set<string>();
-
-/** The item that stands for a whole file or batch that did not give rows. */
-function problemItem(file: ImportFile): Record<string, unknown> {
-	return { [IMPORT_KEY]: { file, row: 0 } };
-}
-
-export interface MarkerFolderOptions extends PollContext {
-	bucketPath: string;
-	baseFolder: string;
-	markerName: string;
-	patterns: string[];
-	leaseMs: number;
-	maxFolders: number;
-	/** No further folder is started once this many data files are handed on (a folder is never split). */
-	maxFilesPerRun: number;
-	budgetMs: number;
-}
-
-/** Marker-folder mode (reference 001): every ready current/dt=YYYYMMDD/ folder, oldest first, each file serially. */
-export async function runMarkerFolders(o: MarkerFolderOptions): Promise<PollResult> {
-	const started = Date.now();
-	if (!o.manual && !o.activated && !o.state.marker?.backlog && !checkDue(o))
-		return { items: [], notDue: true };
-	if (!o.manual) o.state.lastCheck = o.now;
-
-	const { bucket, prefix } = splitBucketPath(o.bucketPath);
-	const base = joinFolders(prefix, o.baseFolder);
-	const currentPrefix = `${base}current/`;
-	const store = o.storeFor(bucket);
-
-	const builder = new CurrentListingBuilder(currentPrefix, o.markerName, o.patterns);
-	for await (const page of store.listPages(currentPrefix))
-		for (const object of page.objects) builder.add(object);
-	const listing = builder.build();
-
-	const plan = planMarkerFolders(listing, o.manual ? undefined : o.state.marker, {
-		bucket,
-		baseFolder: base,
-		now: o.now,
-		leaseMs: o.leaseMs,
-		maxFolders: o.manual ? 1 : o.maxFolders,
-	});
-
-	if (!o.manual) {
-		const reported = new Set(o.state.marker?.reported ?? []);
-		const stillThere = new Set<string>();
-		for (const { folder, reason } of plan.unrecognised) {
-			stillThere.add(folder);
-			if (!reported.has(folder))
-				o.warn(
-					`Marker folders: s3://${bucket}/${folder} is not processed: ${reason}. Rename it to dt=YYYYMMDD.`,
-				);
-		}
-		for (const stray of listing.strays) {
-			stillThere.add(stray);
-			if (!reported.has(stray))
-				o.warn(
-					`Marker folders: s3://${bucket}/${stray} is directly under current/, outside any dt=YYYYMMDD folder, and is not processed.`,
-				);
-		}
-		plan.state.reported = [...stillThere].slice(0, 1000);
-	}
-
-	// Folders another poll in this process is reading right now are not planned again; the leases
-	// are kept in the state at once, so an overlapping poll sees them too.
-	const previousLeases = { ...(o.state.marker?.leases ?? {}) };
-	const ready = plan.ready.filter(({ batch }) => !foldersInFlight.has(`${bucket}/${batch.folder}`));
-	for (const { batch } of plan.ready) {
-		if (ready.some((r) => r.batch === batch)) continue;
-		if (previousLeases[batch.folder])
-			plan.state.leases[batch.folder] = previousLeases[batch.folder];
-		else delete plan.state.leases[batch.folder];
-	}
-	const claimed = ready.map(({ batch }) => `${bucket}/${batch.folder}`);
-	claimed.forEach((key) => foldersInFlight.add(key));
-	if (!o.manual) o.state.marker = plan.state;
-
-	const items: Array<Record<string, unknown>> = [];
-	let filesHanded = 0;
-	let handed = 0;
-	try {
-		for (const { listing: folder, batch } of ready) {
-			const overBudget = Date.now() - started > o.budgetMs / 2;
-			if (handed > 0 && (filesHanded + folder.dataFiles.length > o.maxFilesPerRun || overBudget)) {
-				delete plan.state.leases[folder.folder];
-				continue;
-			}
-			const batchItems = await batchItemsOf(store, folder.dataFiles, batch, o);
-			if ('waitUntil' in batchItems) {
-				// Leased until then, so it is not looked at again before (nor counted as handed on).
-				plan.state.leases[folder.folder] = {
-					until: batchItems.waitUntil,
-					attempt: previousLeases[folder.folder]?.attempt ?? 0,
-				};
-				continue;
-			}
-			handed++;
-			for (const item of batchItems) items.push(item);
-			filesHanded += folder.dataFiles.length;
-		}
-	} catch (error) {
-		// Nothing is handed on: give the folders back, so the next poll tries them again.
-		if (!o.manual) {
-			for (const { batch } of ready) {
-				if (previousLeases[batch.folder])
-					plan.state.leases[batch.folder] = previousLeases[batch.folder];
-				else delete plan.state.leases[batch.folder];
-			}
-		}
-		throw error;
-	} finally {
-		claimed.forEach((key) => foldersInFlight.delete(key));
-	}
-	if (!o.manual) plan.state.backlog = ready.length > handed || plan.ready.length >= o.maxFolders;
-	if (items.length === 0 && o.manual) {
-		return {
-			items,
-			nothingToImport: `No ready folder in s3://${bucket}/${currentPrefix}`,
-			hint:
-				plan.waiting.length > 0
-					? `${plan.waiting.length === 1 ? '1 folder has' : `${plan.waiting.length} folders have`} no ${o.markerName} marker yet, e.g. ${plan.waiting[0]}. Upload the marker once the data files are complete.`
-					: `Create ${currentPrefix}dt=YYYYMMDD/ with the data files and an empty ${o.markerName} file.`,
-		};
-	}
-	return { items, backlog: !o.manual && plan.state.backlog === true };
-}
-
-/** The items of one ready folder: one per data file, or one for a folder that is unusable or only needs completing. */
-async function batchItemsOf(
-	store: S3Store,
-	dataFiles: Array<{ key: string; size: number; etag: string; lastModified?: Date }>,
-	batch: ImportBatch,
-	o: MarkerFolderOptions,
-): Promise<Array<Record<string, unknown>> | { waitUntil: number }> {
-	const fileFor = (key: string, error?: string): ImportFile => ({
-		bucket: batch.bucket,
-		key,
-		etag: '',
-		size: 0,
-		batch,
-		...(error ? { error } : {}),
-	});
-	// A journaled batch only needs completing, even when its data files have already moved on.
-	const journal = o.manual ? undefined : await readJournal(store, batch);
-	if (journal) {
-		// Its callback waits for its next try: handed on then, not before.
-		const retryAt = journal.pendingCallback
-			? Date.parse(journal.pendingCallback.retryAt)
-			: Number.NaN;
-		if (retryAt > o.now) return { waitUntil: retryAt };
-		delete batch.error;
-		batch.resume = true;
-		return [problemItem(fileFor(batch.markerKey))];
-	}
-	if (batch.error) return [problemItem(fileFor(batch.markerKey, batch.error))];
-	const items: Array<Record<string, unknown>> = [];
-	for (const [index, object] of dataFiles.entries()) {
-		const item = fileItem(batch.bucket, object, o.read.csv, batch);
-		items.push(index === 0 ? await withSample(store, item, object, o) : item);
-	}
-	return items;
-}
 
 export interface NewFilesOptions extends PollContext {
 	/** `bucket` or `bucket/sub/folders`. */
@@ -327,16 +155,4 @@ function originOf(o: NewFilesOptions, folder: string): NonNullable<ImportFile['o
 			? { leaseUntil: new Date(o.now + (o.leaseMs ?? 0)).toISOString() }
 			: {}),
 	};
-}
-
-/** Whether an event names a marker (`<base>current/<folder>/<marker>`): its folder may be ready. */
-export function concernsMarkerFolders(
-	o: { bucketPath: string; baseFolder: string; markerName: string },
-	notified: NotifiedObject,
-): boolean {
-	const { bucket, prefix } = splitBucketPath(o.bucketPath);
-	const current = `${joinFolders(prefix, o.baseFolder)}current/`;
-	if (notified.bucket !== bucket || !notified.key.startsWith(current)) return false;
-	const rest = notified.key.slice(current.length).split('/');
-	return rest.length === 2 && rest[1] === o.markerName;
 }

@@ -2,12 +2,8 @@ import type { IDataObject, IPollFunctions, ITriggerFunctions } from 'n8n-workflo
 
 import type { CsvEncoding } from '../../lib/csv/reader';
 import type { NotifiedObject } from '../../lib/trigger/events';
-import {
-	concernsMarkerFolders,
-	handNewFileEvents,
-	runMarkerFolders,
-	runNewFiles,
-} from '../../lib/trigger/poll';
+import { handNewFileEvents, runNewFiles } from '../../lib/trigger/poll';
+import { concernsMarkerFolders, runMarkerFolders } from '../../lib/trigger/run/markerFolders';
 import { concernsSingleFile, runSingleFile } from '../../lib/trigger/run/singleFile';
 import type { PollContext, PollResult, ReadSettings } from '../../lib/trigger/pollContext';
 import { newFilesSettings } from './description';
