@@ -1,7 +1,7 @@
 import type { IDataObject, INodeProperties, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 
 import { importedFilesLeave } from '../../lib/afterImport/plan';
-import type { NewFilesOptions } from '../../lib/trigger/poll';
+import type { NewFilesOptions } from '../../lib/trigger/run/newFiles';
 import type { PollContext } from '../../lib/trigger/pollContext';
 import type { StartFrom } from '../../lib/trigger/newFiles';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';

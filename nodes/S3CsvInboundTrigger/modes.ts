@@ -2,7 +2,7 @@ import type { IDataObject, IPollFunctions, ITriggerFunctions } from 'n8n-workflo
 
 import type { CsvEncoding } from '../../lib/csv/reader';
 import type { NotifiedObject } from '../../lib/trigger/events';
-import { handNewFileEvents, runNewFiles } from '../../lib/trigger/poll';
+import { handNewFileEvents, runNewFiles } from '../../lib/trigger/run/newFiles';
 import { concernsMarkerFolders, runMarkerFolders } from '../../lib/trigger/run/markerFolders';
 import { concernsSingleFile, runSingleFile } from '../../lib/trigger/run/singleFile';
 import type { PollContext, PollResult, ReadSettings } from '../../lib/trigger/pollContext';

@@ -1,8 +1,8 @@
-import type { ImportFile } from '../importMetadata';
-import type { S3ObjectInfo } from '../s3/store';
-import { joinFolders, splitBucketPath } from './markerFolders';
-import type { NotifiedObject } from './events';
-import { newFileItem, withSample } from './fileItems';
+import type { ImportFile } from '../../importMetadata';
+import type { S3ObjectInfo } from '../../s3/store';
+import type { NotifiedObject } from '../events';
+import { newFileItem, withSample } from '../fileItems';
+import { joinFolders, splitBucketPath } from '../markerFolders';
 import {
 	newFileFilter,
 	NewFilesPlanner,
@@ -11,8 +11,8 @@ import {
 	rememberHanded,
 	type NewFilesScope,
 	type StartFrom,
-} from './newFiles';
-import type { PollContext, PollResult } from './pollContext';
+} from '../newFiles';
+import type { PollContext, PollResult } from '../pollContext';
 
 export interface NewFilesOptions extends PollContext {
 	/** `bucket` or `bucket/sub/folders`. */
@@ -34,35 +34,35 @@ export interface NewFilesOptions extends PollContext {
 	leaseMs?: number;
 }
 
-function newFilesScope(o: NewFilesOptions): {
+function newFilesScope(context: NewFilesOptions): {
 	bucket: string;
 	prefix: string;
 	scope: NewFilesScope;
 } {
-	const { bucket, prefix: sub } = splitBucketPath(o.bucket);
-	const prefix = joinFolders(sub, o.folder);
+	const { bucket, prefix: sub } = splitBucketPath(context.bucket);
+	const prefix = joinFolders(sub, context.folder);
 	// A test run of "only new files" shows files that are there (none would be new yet).
-	const startFrom = o.manual && o.startFrom === 'new' ? 'all' : o.startFrom;
-	return { bucket, prefix, scope: { bucket, prefix, startFrom, since: o.since } };
+	const startFrom = context.manual && context.startFrom === 'new' ? 'all' : context.startFrom;
+	return { bucket, prefix, scope: { bucket, prefix, startFrom, since: context.since } };
 }
 
 /**
  * New Files mode: lists the folder (one ListObjectsV2 request per 1,000 objects; without
  * sub-folders, with a delimiter, so sub-folders' objects are not listed), and hands on every new
- * or changed object once, oldest first, at most Max Files per Run. See newFiles.ts for what is
- * remembered and why it stays small.
+ * or changed object once, oldest first, at most Max Files per Run. See lib/trigger/newFiles.ts
+ * for what is remembered and why it stays small.
  */
-export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
-	const { bucket, prefix, scope } = newFilesScope(o);
-	const store = o.storeFor(bucket);
-	const accepts = newFileFilter(prefix, o.patterns, o.includeSubFolders);
-	const leaseS = o.manual ? 0 : Math.ceil((o.leaseMs ?? 0) / 1000);
-	const planner = new NewFilesPlanner(scope, o.manual ? undefined : o.state.newFiles, {
+export async function runNewFiles(context: NewFilesOptions): Promise<PollResult> {
+	const { bucket, prefix, scope } = newFilesScope(context);
+	const store = context.storeFor(bucket);
+	const accepts = newFileFilter(prefix, context.patterns, context.includeSubFolders);
+	const leaseS = context.manual ? 0 : Math.ceil((context.leaseMs ?? 0) / 1000);
+	const planner = new NewFilesPlanner(scope, context.manual ? undefined : context.state.newFiles, {
 		leaseS,
-		now: Math.floor(o.now / 1000),
+		now: Math.floor(context.now / 1000),
 	});
 	let listed = 0;
-	for await (const page of store.listPages(prefix, o.includeSubFolders ? undefined : '/'))
+	for await (const page of store.listPages(prefix, context.includeSubFolders ? undefined : '/'))
 		for (const object of page.objects) {
 			if (!accepts(object.key)) continue;
 			listed++;
@@ -70,29 +70,29 @@ export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
 		}
 	// No wait from here to remembering the plan: an overlapping poll sees these objects as handed on.
 	const plan = planner.build(
-		o.maxFilesPerRun,
-		o.manual ? undefined : recentlyHanded(o.triggerId, o.now),
+		context.maxFilesPerRun,
+		context.manual ? undefined : recentlyHanded(context.triggerId, context.now),
 	);
-	if (!o.manual) {
-		rememberHanded(o.triggerId, plan.digests, o.now);
-		o.state.newFiles = plan.state;
+	if (!context.manual) {
+		rememberHanded(context.triggerId, plan.digests, context.now);
+		context.state.newFiles = plan.state;
 		if (plan.baseline)
-			o.warn(
+			context.warn(
 				`New Files: started with ${listed === 1 ? '1 file' : `${listed} files`} already in s3://${bucket}/${prefix} (only files that arrive from now on are handed on).`,
 			);
 	}
 	const items: Array<Record<string, unknown>> = [];
-	const origin = originOf(o, prefix);
+	const origin = originOf(context, prefix);
 	for (const [index, object] of plan.hand.entries()) {
-		const item = newFileItem(bucket, object, o.read.csv, origin);
-		items.push(index === 0 ? await withSample(store, item, object, o) : item);
+		const item = newFileItem(bucket, object, context.read.csv, origin);
+		items.push(index === 0 ? await withSample(store, item, object, context) : item);
 	}
-	if (items.length === 0 && o.manual)
+	if (items.length === 0 && context.manual)
 		return {
 			items,
-			nothingToImport: `No file matching ${o.patterns.join(', ')} in s3://${bucket}/${prefix}${o.includeSubFolders ? ' or its sub-folders' : ''}`,
+			nothingToImport: `No file matching ${context.patterns.join(', ')} in s3://${bucket}/${prefix}${context.includeSubFolders ? ' or its sub-folders' : ''}`,
 			hint:
-				o.startFrom === 'modifiedSince'
+				context.startFrom === 'modifiedSince'
 					? 'Files modified before the Modified Since date are not handed on. Upload a file, or choose an earlier date.'
 					: 'Upload a file there, or correct the bucket, folder or file pattern (they are case-sensitive).',
 		};
@@ -106,12 +106,12 @@ export async function runNewFiles(o: NewFilesOptions): Promise<PollResult> {
  * the runs to start, each at most Max Files per Run.
  */
 export async function handNewFileEvents(
-	o: NewFilesOptions,
+	context: NewFilesOptions,
 	notified: NotifiedObject[],
 ): Promise<Array<Array<Record<string, unknown>>>> {
-	const { bucket, prefix, scope } = newFilesScope(o);
-	const accepts = newFileFilter(prefix, o.patterns, o.includeSubFolders);
-	const store = o.storeFor(bucket);
+	const { bucket, prefix, scope } = newFilesScope(context);
+	const accepts = newFileFilter(prefix, context.patterns, context.includeSubFolders);
+	const store = context.storeFor(bucket);
 	const keys = [
 		...new Set(notified.filter((n) => n.bucket === bucket && accepts(n.key)).map((n) => n.key)),
 	];
@@ -120,39 +120,39 @@ export async function handNewFileEvents(
 		const head = await store.head(key);
 		if (head) objects.push(head);
 		else
-			o.warn(
+			context.warn(
 				`New Files: s3://${bucket}/${key} was announced by an event but is gone; nothing to hand on.`,
 			);
 	}
 	const plan = planEventObjects(
 		scope,
-		o.state.newFiles,
+		context.state.newFiles,
 		objects,
-		Math.floor(o.now / 1000),
-		recentlyHanded(o.triggerId, o.now),
-		Math.ceil((o.leaseMs ?? 0) / 1000),
+		Math.floor(context.now / 1000),
+		recentlyHanded(context.triggerId, context.now),
+		Math.ceil((context.leaseMs ?? 0) / 1000),
 	);
-	rememberHanded(o.triggerId, plan.digests, o.now);
-	o.state.newFiles = plan.state;
+	rememberHanded(context.triggerId, plan.digests, context.now);
+	context.state.newFiles = plan.state;
 	const runs: Array<Array<Record<string, unknown>>> = [];
-	const size = Math.max(1, o.maxFilesPerRun);
+	const size = Math.max(1, context.maxFilesPerRun);
 	for (let i = 0; i < plan.hand.length; i += size)
 		runs.push(
 			plan.hand
 				.slice(i, i + size)
-				.map((object) => newFileItem(bucket, object, o.read.csv, originOf(o, prefix))),
+				.map((object) => newFileItem(bucket, object, context.read.csv, originOf(context, prefix))),
 		);
 	return runs;
 }
 
 /** What a New Files item says of where it came from: what Finish Import needs to move it, or to say when it comes again. */
-function originOf(o: NewFilesOptions, folder: string): NonNullable<ImportFile['origin']> {
+function originOf(context: NewFilesOptions, folder: string): NonNullable<ImportFile['origin']> {
 	return {
 		mode: 'newFiles',
 		folder,
-		...(o.includeSubFolders ? { subFolders: true } : {}),
-		...(!o.manual && (o.leaseMs ?? 0) > 0
-			? { leaseUntil: new Date(o.now + (o.leaseMs ?? 0)).toISOString() }
+		...(context.includeSubFolders ? { subFolders: true } : {}),
+		...(!context.manual && (context.leaseMs ?? 0) > 0
+			? { leaseUntil: new Date(context.now + (context.leaseMs ?? 0)).toISOString() }
 			: {}),
 	};
 }
