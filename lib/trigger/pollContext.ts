@@ -1,3 +1,8 @@
+/**
+ * What every check is given (the poll context) and gives back (the poll result), whichever the
+ * mode, and the state the trigger keeps between polls.
+ */
+
 import type { FileReadSettings } from '../importMetadata';
 import type { S3Store } from '../s3/store';
 import type { MarkerState } from './markerFolders';

@@ -1,3 +1,5 @@
+/** How a failed check is retried, and how a lasting fault is reported: once, as one failed execution. */
+
 import type { PollContext, PollResult } from './pollContext';
 import { failedCheckRetryAt } from './v1Schedule';
 

@@ -1,13 +1,13 @@
-import { types } from 'node:util';
-
-import { SCHEDULE_SLACK_MS, type PollContext } from './pollContext';
-
 /**
  * Version 1's own import schedule ("Check Every"), apart from n8n's Poll Times: a check is due once
  * the interval has passed, at the first poll after activation, and after a failed check sooner than
  * the interval (1, 2, 4... minutes). Version 2 has none of it: n8n's Poll Times are the one schedule,
  * every poll checks, and a failed check is retried at the next poll.
  */
+
+import { types } from 'node:util';
+
+import { SCHEDULE_SLACK_MS, type PollContext } from './pollContext';
 
 /** The trigger states (n8n's in-memory static data objects) this process has polled with. */
 const polledStates = new WeakSet<object>();

@@ -1,3 +1,8 @@
+/**
+ * Marker Folders mode's check: lists current/, plans with ../markerFolders.ts which folders are
+ * ready, and hands on each ready folder's data files; and whether an event names a marker.
+ */
+
 import { IMPORT_KEY, type ImportBatch, type ImportFile } from '../../importMetadata';
 import { readJournal } from '../../px/complete';
 import type { S3Store } from '../../s3/store';

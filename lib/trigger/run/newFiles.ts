@@ -1,3 +1,8 @@
+/**
+ * New Files mode's check: lists the folder, or looks up the objects that events name, and hands on
+ * what ../newFiles.ts plans.
+ */
+
 import type { ImportFile } from '../../importMetadata';
 import type { S3ObjectInfo } from '../../s3/store';
 import type { NotifiedObject } from '../events';

@@ -1,3 +1,8 @@
+/**
+ * Single File mode's check: a HEAD request for the one file, and the decision of ../overwrite.ts
+ * whether to hand it on; and whether an event names that file.
+ */
+
 import type { NotifiedObject } from '../events';
 import { fileItem, withSample } from '../fileItems';
 import { splitBucketPath } from '../markerFolders';
