@@ -9,6 +9,7 @@ import {
 } from '../importMetadata';
 import { S3InboundError } from '../s3/errors';
 import type { S3ObjectInfo, S3Store } from '../s3/store';
+import type { PollContext } from './pollContext';
 
 /**
  * The item that hands one data file on: small, whatever the file's size. Its `_import` names the
@@ -66,6 +67,24 @@ export async function sampleFile(
 			return { sample, error: `${error.message}. ${error.hint}` };
 		throw error;
 	}
+}
+
+/** A test run shows the first file's header and first rows next to the file item. */
+export async function withSample(
+	store: S3Store,
+	item: Record<string, unknown>,
+	object: S3ObjectInfo,
+	context: PollContext,
+): Promise<Record<string, unknown>> {
+	const { manual, read } = context;
+	if (!manual || !read.sampleRows) return item;
+	const { header, sample, error } = await sampleFile(store, object, read.csv, read.sampleRows);
+	return {
+		...item,
+		...(header ? { header } : {}),
+		sample,
+		...(error ? { sampleError: error } : {}),
+	};
 }
 
 /**

@@ -12,7 +12,8 @@ import {
 import { redact } from '../../lib/redact';
 import { checkQueueUrl, EventQueue, sqsClientFor } from '../../lib/sqs/queue';
 import { startEventLoop } from '../../lib/trigger/eventLoop';
-import { withRetrySchedule, type Common, type TriggerState } from '../../lib/trigger/poll';
+import { withRetrySchedule } from '../../lib/trigger/retrySchedule';
+import type { PollContext, TriggerState } from '../../lib/trigger/pollContext';
 import { triggerProperties } from '../S3CsvInboundTrigger/description';
 import { modeChecks, readSettings } from '../S3CsvInboundTrigger/modes';
 import { testS3InboundCredential } from '../shared/credentialTest';
@@ -117,7 +118,7 @@ export class S3CsvInboundEventTrigger implements INodeType {
 		const checks = modeChecks(this, options, { reReadEvery: true, budgetMs: 5 * 60_000 });
 		const state = (manual ? {} : this.getWorkflowStaticData('node')) as TriggerState;
 		const warn = (message: string) => this.logger.warn(redact(`${node.name}: ${message}`, secrets));
-		const common = (): Common => ({
+		const pollContext = (): PollContext => ({
 			intervalMs: 0,
 			everyPoll: true,
 			manual,
@@ -138,7 +139,7 @@ export class S3CsvInboundEventTrigger implements INodeType {
 				manualTriggerFunction: async () => {
 					let result;
 					try {
-						result = await checks.check(common());
+						result = await checks.check(pollContext());
 					} catch (error) {
 						throw nodeError(error);
 					}
@@ -181,14 +182,13 @@ export class S3CsvInboundEventTrigger implements INodeType {
 			debug: (message) => this.logger.debug(`${node.name}: ${message}`),
 			report,
 			onObjects: async (objects) => {
-				const c = common();
-				const runs = await checks.onEvents(c, objects);
+				const runs = await checks.onEvents(pollContext(), objects);
 				for (const run of runs) if (run.items.length > 0) emit(run.items);
 				return { backlog: runs.some((r) => r.backlog) };
 			},
 			onListing: async () => {
-				const c = common();
-				const result = await withRetrySchedule(c, async () => await checks.check(c));
+				const context = pollContext();
+				const result = await withRetrySchedule(context, async () => await checks.check(context));
 				if (result.items.length > 0) emit(result.items);
 				return { backlog: result.backlog };
 			},

@@ -9,11 +9,9 @@ import {
 } from 'n8n-workflow';
 
 import { redact } from '../../lib/redact';
-import {
-	firstPollOfActivation,
-	withRetrySchedule,
-	type TriggerState,
-} from '../../lib/trigger/poll';
+import { withRetrySchedule } from '../../lib/trigger/retrySchedule';
+import type { PollContext, TriggerState } from '../../lib/trigger/pollContext';
+import { firstPollOfActivation } from '../../lib/trigger/v1Schedule';
 import { testS3InboundCredential } from '../shared/credentialTest';
 import { s3Access } from '../shared/s3';
 import { triggerProperties } from './description';
@@ -60,7 +58,7 @@ export class S3CsvInboundTrigger implements INodeType {
 		try {
 			const warn = (message: string) =>
 				logger.warn(redact(`${this.getNode().name}: ${message}`, secrets));
-			const common = {
+			const pollContext: PollContext = {
 				intervalMs,
 				everyPoll,
 				manual,
@@ -78,7 +76,10 @@ export class S3CsvInboundTrigger implements INodeType {
 				reReadEvery: everyPoll,
 				budgetMs: this.getPollBudgetMs?.() ?? 5 * 60_000,
 			});
-			const result = await withRetrySchedule(common, async () => await checks.check(common));
+			const result = await withRetrySchedule(
+				pollContext,
+				async () => await checks.check(pollContext),
+			);
 			if (result.items.length === 0) {
 				if (manual) {
 					throw new NodeOperationError(

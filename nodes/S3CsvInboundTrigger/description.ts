@@ -1,23 +1,10 @@
 import type { IDataObject, INodeProperties, IPollFunctions, ITriggerFunctions } from 'n8n-workflow';
 
 import { importedFilesLeave } from '../../lib/afterImport/plan';
-import type { NewFilesOptions } from '../../lib/trigger/poll';
+import type { NewFilesOptions } from '../../lib/trigger/run/newFiles';
+import type { PollContext } from '../../lib/trigger/pollContext';
 import type { StartFrom } from '../../lib/trigger/newFiles';
 import { allowBareQuotesOption, ENCODING_OPTIONS } from '../shared/csvOptions';
-
-/** What New Files mode takes from the rest of the trigger (the poll's or the event loop's). */
-type NewFilesCommon = Omit<
-	NewFilesOptions,
-	| 'bucket'
-	| 'folder'
-	| 'patterns'
-	| 'includeSubFolders'
-	| 'startFrom'
-	| 'since'
-	| 'maxFilesPerRun'
-	| 'triggerId'
-	| 'leaseMs'
->;
 
 /**
  * The S3 CSV Inbound Trigger's parameters. The S3 CSV Inbound Event Trigger shows the same modes
@@ -321,11 +308,11 @@ export const triggerProperties: INodeProperties[] = [
 	},
 ];
 
-/** New Files mode's settings, as both triggers read them. */
+/** New Files mode's settings, as both triggers read them (the rest comes with the poll context). */
 export function newFilesSettings(
 	context: IPollFunctions | ITriggerFunctions,
 	options: IDataObject,
-): Omit<NewFilesOptions, keyof NewFilesCommon> {
+): Omit<NewFilesOptions, keyof PollContext> {
 	const startFrom = context.getNodeParameter('startFrom', 'all') as StartFrom;
 	const since =
 		startFrom === 'modifiedSince' ? String(context.getNodeParameter('modifiedSince', '')) : '';

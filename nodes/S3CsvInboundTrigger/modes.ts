@@ -2,17 +2,10 @@ import type { IDataObject, IPollFunctions, ITriggerFunctions } from 'n8n-workflo
 
 import type { CsvEncoding } from '../../lib/csv/reader';
 import type { NotifiedObject } from '../../lib/trigger/events';
-import {
-	concernsMarkerFolders,
-	concernsSingleFile,
-	handNewFileEvents,
-	runMarkerFolders,
-	runNewFiles,
-	runSingleFile,
-	type Common,
-	type PollResult,
-	type ReadSettings,
-} from '../../lib/trigger/poll';
+import { handNewFileEvents, runNewFiles } from '../../lib/trigger/run/newFiles';
+import { concernsMarkerFolders, runMarkerFolders } from '../../lib/trigger/run/markerFolders';
+import { concernsSingleFile, runSingleFile } from '../../lib/trigger/run/singleFile';
+import type { PollContext, PollResult, ReadSettings } from '../../lib/trigger/pollContext';
 import { newFilesSettings } from './description';
 
 export type TriggerMode = 'singleFile' | 'markerFolders' | 'newFiles';
@@ -37,9 +30,9 @@ export function readSettings(options: IDataObject, manual: boolean): ReadSetting
  */
 export interface ModeChecks {
 	mode: TriggerMode;
-	check(common: Common): Promise<PollResult>;
+	check(pollContext: PollContext): Promise<PollResult>;
 	/** The runs (each a list of items) to start for objects named by events; checks the mode where they concern it. */
-	onEvents(common: Common, notified: NotifiedObject[]): Promise<PollResult[]>;
+	onEvents(pollContext: PollContext, notified: NotifiedObject[]): Promise<PollResult[]>;
 }
 
 export function modeChecks(
@@ -52,9 +45,11 @@ export function modeChecks(
 		const newFiles = newFilesSettings(context, options);
 		return {
 			mode,
-			check: async (common) => await runNewFiles({ ...common, ...newFiles }),
-			onEvents: async (common, notified) =>
-				(await handNewFileEvents({ ...common, ...newFiles }, notified)).map((items) => ({ items })),
+			check: async (pollContext) => await runNewFiles({ ...pollContext, ...newFiles }),
+			onEvents: async (pollContext, notified) =>
+				(await handNewFileEvents({ ...pollContext, ...newFiles }, notified)).map((items) => ({
+					items,
+				})),
 		};
 	}
 	if (mode === 'singleFile') {
@@ -68,12 +63,13 @@ export function modeChecks(
 			downstream: context.getChildNodes(context.getNode().name, { includeNodeParameters: true }),
 			ownParameters: context.getNode().parameters,
 		};
-		const check = async (common: Common) => await runSingleFile({ ...common, ...single });
+		const check = async (pollContext: PollContext) =>
+			await runSingleFile({ ...pollContext, ...single });
 		return {
 			mode,
 			check,
-			onEvents: async (common, notified) =>
-				notified.some((n) => concernsSingleFile(single, n)) ? [await check(common)] : [],
+			onEvents: async (pollContext, notified) =>
+				notified.some((n) => concernsSingleFile(single, n)) ? [await check(pollContext)] : [],
 		};
 	}
 	const marker = {
@@ -86,11 +82,12 @@ export function modeChecks(
 		maxFilesPerRun: Number(options.maxFilesPerRun ?? 5),
 		budgetMs: settings.budgetMs,
 	};
-	const check = async (common: Common) => await runMarkerFolders({ ...common, ...marker });
+	const check = async (pollContext: PollContext) =>
+		await runMarkerFolders({ ...pollContext, ...marker });
 	return {
 		mode,
 		check,
-		onEvents: async (common, notified) =>
-			notified.some((n) => concernsMarkerFolders(marker, n)) ? [await check(common)] : [],
+		onEvents: async (pollContext, notified) =>
+			notified.some((n) => concernsMarkerFolders(marker, n)) ? [await check(pollContext)] : [],
 	};
 }

@@ -1,4 +1,5 @@
-import { withRetrySchedule, type PollResult, type TriggerState } from '../../../lib/trigger/poll';
+import { withRetrySchedule } from '../../../lib/trigger/retrySchedule';
+import type { PollResult, TriggerState } from '../../../lib/trigger/pollContext';
 
 type Options = Parameters<typeof withRetrySchedule>[0];
 const MINUTE = 60_000;
