@@ -5,11 +5,12 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { sendCallback, type CallbackResponse, type PostJson } from '../../lib/px/callback';
+import { sendCallback } from '../../lib/px/callback';
 import { completeBatch } from '../../lib/px/complete';
 import { decideOutcome } from '../../lib/px/outcome';
 import { redact } from '../../lib/redact';
 import { s3Access } from '../shared/s3';
+import { callbackPoster } from './post';
 import type { Collected } from './collect';
 
 /**
@@ -35,19 +36,7 @@ export async function closeBatches(
 		: undefined;
 	const apiKey = callbackCredential?.apiKey as string | undefined;
 	const secrets = [...s3.secrets, apiKey];
-	// Through n8n's request helpers: the credential's own authentication (x-api-key), n8n's proxy
-	// settings and outbound-request rules.
-	const post: PostJson = async (request) =>
-		(await this.helpers.httpRequestWithAuthentication.call(this, 'importStatusCallbackApi', {
-			method: 'POST',
-			url: request.url,
-			body: request.body,
-			json: true,
-			headers: request.headers,
-			timeout: request.timeoutMs,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-		})) as CallbackResponse;
+	const post = callbackPoster(this);
 
 	const results: INodeExecutionData[] = [];
 	const failures: string[] = [];

@@ -13,10 +13,11 @@ import {
 	type PlannedAction,
 } from '../../lib/afterImport/plan';
 import { fileLabel } from '../../lib/importMetadata';
-import { sendCallback, type CallbackResponse, type PostJson } from '../../lib/px/callback';
+import { sendCallback } from '../../lib/px/callback';
 import { decideFile } from '../../lib/px/outcome';
 import { redact } from '../../lib/redact';
 import { s3Access } from '../shared/s3';
+import { callbackPoster } from './post';
 import { pairingKey, type Collected } from './collect';
 
 const DONE_WORDS: Record<FinishedFile['as'], string> = {
@@ -69,17 +70,7 @@ export async function finishFiles(
 		? await this.getCredentials('importStatusCallbackApi')
 		: undefined;
 	const secrets = [...s3.secrets, callbackCredential?.apiKey as string | undefined];
-	const post: PostJson = async (request) =>
-		(await this.helpers.httpRequestWithAuthentication.call(this, 'importStatusCallbackApi', {
-			method: 'POST',
-			url: request.url,
-			body: request.body,
-			json: true,
-			headers: request.headers,
-			timeout: request.timeoutMs,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
-		})) as CallbackResponse;
+	const post = callbackPoster(this);
 
 	const now = new Date();
 	const results: INodeExecutionData[] = [];
