@@ -226,7 +226,7 @@ async function dbBench() {
 		[`code ${FILES} x ${ROWS / 1000}k`, codeMany],
 	]))
 		out(
-			`  ${label}: ${r.executions.map((x) => `${x.role} ${x.id} ${x.status} ${smb(x.bytes)}`).join(', ')}`,
+			`  ${label}: ${r.executions.map((x) => `${x.role} ${x.id} ${x.saved === false ? 'success, not saved' : `${x.status} ${smb(x.bytes)}`}`).join(', ')}`,
 		);
 
 	const many1 = mb(oursMany.above);

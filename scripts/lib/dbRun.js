@@ -42,7 +42,7 @@ const FOLDER_DAY = '20240101';
  *   idle: number, peak: number, above: number, processes: ProcessPeak[], postgresAbove?: number,
  *   peakDuring: string,
  *   table: { rows: number, distinct: number, dump?: string, floorDump?: string },
- *   executions: Array<{ id: string, role: 'parent' | 'file', status: string, bytes: number }>,
+ *   executions: Array<{ id: string, role: 'parent' | 'file', status: string, bytes: number, saved: boolean }>,
  *   status?: string, statusFiles?: number, callbacks?: number,
  *   stages: Record<string, number | undefined>, subNodes: Record<string, number>,
  *   floor?: { gunzipMs: number, copyMs: number, rows: number },
@@ -293,6 +293,7 @@ async function runDbPipeline(options) {
 				role: /** @type {'parent' | 'file'} */ (x.workflowId === ids.parent ? 'parent' : 'file'),
 				status: x.status,
 				bytes: x.bytes,
+				saved: x.saved,
 			}));
 		/** @type {Partial<RunResult>} */
 		const outcome = {};
