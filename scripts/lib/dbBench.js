@@ -242,7 +242,7 @@ async function dbBench() {
 		`  ours >= 5x the Code-node pipeline (goal 10x): ${(R1 / R2).toFixed(2)}x: ${R1 / R2 >= 5 ? 'met' : 'NOT met'}`,
 	);
 	out(
-		`  ${FILES} x ${ROWS / 1000}k: every execution successful, every row in the table once, one status.txt, one callback: ${checks.length ? `NOT met: ${checks.join('; ')}` : 'met'}; saved data per execution under 150 MB: ${Math.max(savedMax(oursMany), savedMax(codeMany)) < SAVED_LIMIT ? 'met' : `NOT met (ours max ${smb(savedMax(oursMany))} MB, code max ${smb(savedMax(codeMany))} MB)`}`,
+		`  ${FILES} x ${ROWS / 1000}k: every execution successful, every row in the table once, one status.txt, one callback: ${checks.length ? `NOT met: ${checks.join('; ')}` : 'met'}; ours' saved data per execution under 150 MB: ${savedMax(oursMany) < SAVED_LIMIT ? 'met' : 'NOT met'} (max ${smb(savedMax(oursMany))} MB${oursMany.executions.some((x) => x.saved === false) ? `; ${oursMany.executions.filter((x) => x.saved === false).length} successful per-file executions not saved, as the example's per-file workflow asks` : ''}; code max ${smb(savedMax(codeMany))} MB)`,
 	);
 	out(`  (database part took ${((Date.now() - started) / 60_000).toFixed(1)} min)`);
 
