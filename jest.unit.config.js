@@ -9,4 +9,6 @@ module.exports = {
 	testMatch: ['**/*.test.ts'],
 	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 	testTimeout: 10_000,
+	// Small suites of pure functions: two workers even on a 2-core machine (jest's default is one).
+	maxWorkers: 2,
 };

